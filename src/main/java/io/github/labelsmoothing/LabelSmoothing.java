@@ -1,0 +1,209 @@
+package io.github.labelsmoothing;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.shape.OneHot;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Condition;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Label smoothing for Deeplearning4j: the formula, and the one-line switch for a network configuration.
+ *
+ * <p>Label smoothing (Szegedy et al. 2015, "Rethinking the Inception Architecture", section 7) trains against
+ * {@code smoothed = (1 - s) * labels + s * prior} instead of one-hot targets, with {@code s} in [0, 1] and the prior
+ * uniform over the K classes ({@code 1/K} each) unless given. It keeps a classifier from becoming over-confident.
+ * {@code s = 0} leaves labels as they are; {@code s = 1} ignores them; {@link #DEFAULT_SMOOTHING} is the usual start.
+ *
+ * <p>All methods are whole-array ND4J ops (they run on any backend, CPU or CUDA) and never modify their arguments.
+ */
+public final class LabelSmoothing {
+
+    /** The customary smoothing, 0.1 (Szegedy et al.; the default of {@link LossLabelSmoothing}). */
+    public static final double DEFAULT_SMOOTHING = 0.1;
+
+    private LabelSmoothing() {
+    }
+
+    /**
+     * Smooths dense one-hot or soft labels towards the uniform prior along the class axis 1:
+     * {@code (1 - s) * labels + s / K}.
+     *
+     * @param labels    labels {@code [N,K]}, {@code [N,K,T]} (time series) or {@code [N,K,H,W]} (segmentation), K >= 2;
+     *                  an integer type is read as the default floating point type
+     * @param smoothing s in [0, 1]
+     * @return a new array of the labels' floating point type; rows that summed to 1 still do
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, labels are null, of rank < 2 or K < 2
+     */
+    public static INDArray smoothLabels(INDArray labels, double smoothing) {
+        return smoothDense(labels, smoothing, Prior.UNIFORM, 1);
+    }
+
+    /**
+     * Smooths dense labels towards a custom prior along the class axis 1: {@code (1 - s) * labels + s * prior}.
+     *
+     * @param prior a distribution over the K classes (non-negative, sums to 1), e.g. class frequencies; null = uniform
+     * @throws IllegalArgumentException as {@link #smoothLabels(INDArray, double)}, or if the prior is not a
+     *                                  distribution over K classes
+     */
+    public static INDArray smoothLabels(INDArray labels, double smoothing, double[] prior) {
+        return smoothDense(labels, smoothing, Prior.categorical(prior), 1);
+    }
+
+    /**
+     * Smooths independent binary (sigmoid, multi-label) targets towards 0.5: {@code (1 - s) * labels + s / 2}, the
+     * semantics of Keras' {@code BinaryCrossentropy(label_smoothing=s)} and ND4J's {@code sigmoidCrossEntropy}.
+     *
+     * @param labels targets in [0, 1] of any shape with at least 2 dimensions
+     * @return a new array of the labels' floating point type
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, labels are null or of rank < 2
+     */
+    public static INDArray smoothBinaryLabels(INDArray labels, double smoothing) {
+        return smoothDense(labels, smoothing, Prior.BERNOULLI, 1);
+    }
+
+    /**
+     * Turns class indices into dense smoothed labels: row i gets {@code 1 - s + s/K} at class {@code idx[i]} and
+     * {@code s/K} elsewhere.
+     *
+     * @param classIndices class indices {@code [N]} or {@code [N,1]} (also {@code [N,1,T]} for sequences, giving
+     *                     {@code [N,K,T]}), whole numbers in {@code [0, numClasses)}, of any numeric type
+     * @param numClasses   K >= 2
+     * @return a new {@code [N,K]} array of the indices' floating point type (the default one for integer indices)
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, numClasses < 2, or an index is negative,
+     *                                  fractional, not finite or >= numClasses (the bad value is in the message)
+     */
+    public static INDArray smoothLabels(INDArray classIndices, int numClasses, double smoothing) {
+        return smoothIndices(classIndices, numClasses, smoothing, Prior.UNIFORM);
+    }
+
+    /**
+     * As {@link #smoothLabels(INDArray, int, double)}, towards a custom prior over the {@code numClasses} classes.
+     *
+     * @param prior a distribution over the K classes (non-negative, sums to 1); null = uniform
+     */
+    public static INDArray smoothLabels(INDArray classIndices, int numClasses, double smoothing, double[] prior) {
+        return smoothIndices(classIndices, numClasses, smoothing, Prior.categorical(prior));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The one implementation of the formula and of its validation; the loss and the preprocessor call these.
+
+    /**
+     * @return s if it is in [0, 1]
+     * @throws IllegalArgumentException otherwise, naming the value (NaN included)
+     */
+    static double checkSmoothing(double s) {
+        if (!(s >= 0 && s <= 1)) {
+            throw new IllegalArgumentException("smoothing must be in [0, 1], got " + s);
+        }
+        return s;
+    }
+
+    /** @throws IllegalArgumentException if numClasses < 2 */
+    static int checkNumClasses(int numClasses) {
+        if (numClasses < 2) {
+            throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);
+        }
+        return numClasses;
+    }
+
+    /** The floating point type labels are computed in: their own, or the default one for integer labels. */
+    static DataType floatType(INDArray array) {
+        return array.dataType().isFPType() ? array.dataType() : Nd4j.defaultFloatingPointType();
+    }
+
+    /** {@code (1 - s) * labels + s * prior} along {@code classAxis}, as a new array; validates everything first. */
+    static INDArray smoothDense(INDArray labels, double s, Prior prior, int classAxis) {
+        checkSmoothing(s);
+        checkLabels(labels, classAxis);
+        prior.checkClasses(labels.size(classAxis));
+        DataType type = floatType(labels);
+        INDArray scaled = labels.dataType() == type ? labels.mul(1 - s) : labels.castTo(type).muli(1 - s);
+        return prior.addScaled(scaled, s, classAxis);
+    }
+
+    /** Dense smoothed labels {@code [N,K,...]} from class indices {@code [N]} or {@code [N,1,...]}. */
+    static INDArray smoothIndices(INDArray classIndices, int numClasses, double s, Prior prior) {
+        checkSmoothing(s);
+        checkNumClasses(numClasses);
+        prior.checkClasses(numClasses);
+        INDArray squeezed = squeezeIndices(classIndices);
+        checkClassIndices(squeezed, numClasses);
+        long[] shape = squeezed.shape();
+        long[] outShape = new long[shape.length + 1];
+        outShape[0] = shape[0];
+        outShape[1] = numClasses;
+        System.arraycopy(shape, 1, outShape, 2, shape.length - 1);
+        INDArray out = Nd4j.createUninitialized(floatType(classIndices), outShape);
+        // One-hot scaled by (1 - s) in one op; the prior term then goes through the same place as for dense labels.
+        Nd4j.exec(new OneHot(squeezed, out, numClasses, 1, 1 - s, 0));
+        return prior.addScaled(out, s, 1);
+    }
+
+    /** {@code [N]} or {@code [N,1,...]} class indices as {@code [N,...]} (a view where possible; never written to). */
+    static INDArray squeezeIndices(INDArray classIndices) {
+        if (classIndices == null) {
+            throw new IllegalArgumentException("class indices must not be null");
+        }
+        if (classIndices.rank() == 1) {
+            return classIndices;
+        }
+        if (classIndices.size(1) != 1) {
+            throw new IllegalArgumentException("class indices must have shape [N], [N,1] or [N,1,T], got "
+                    + Arrays.toString(classIndices.shape()));
+        }
+        long[] shape = classIndices.shape();
+        long[] squeezed = new long[shape.length - 1];
+        squeezed[0] = shape[0];
+        System.arraycopy(shape, 2, squeezed, 1, shape.length - 2);
+        return classIndices.reshape(squeezed);
+    }
+
+    /**
+     * @throws IllegalArgumentException if an index is negative, fractional, not finite or >= numClasses, naming it
+     */
+    static void checkClassIndices(INDArray indices, long numClasses) {
+        if (indices.isEmpty()) {
+            return;
+        }
+        if (indices.dataType().isFPType()) {
+            if (BooleanIndexing.or(indices, Conditions.notFinite())) {
+                throw new IllegalArgumentException("class indices must be finite, got "
+                        + valueWhere(indices, indices, Conditions.notFinite()));
+            }
+            INDArray fraction = indices.sub(Transforms.floor(indices, true));
+            if (fraction.amaxNumber().doubleValue() > 0) {
+                throw new IllegalArgumentException("class indices must be whole numbers, got "
+                        + valueWhere(indices, fraction, Conditions.notEquals(0)));
+            }
+        }
+        double min = indices.minNumber().doubleValue();
+        if (min < 0) {
+            throw new IllegalArgumentException("class indices must be >= 0, got " + min);
+        }
+        double max = indices.maxNumber().doubleValue();
+        if (max >= numClasses) {
+            throw new IllegalArgumentException("class indices must be < numClasses = " + numClasses + ", got " + max);
+        }
+    }
+
+    /** The first value of {@code values} where {@code test} meets the condition (error messages only). */
+    private static double valueWhere(INDArray values, INDArray test, Condition condition) {
+        long at = BooleanIndexing.firstIndex(test.reshape(test.length()), condition).getLong(0);
+        return values.reshape(values.length()).getDouble(at);
+    }
+
+    private static void checkLabels(INDArray labels, int classAxis) {
+        if (labels == null) {
+            throw new IllegalArgumentException("labels must not be null");
+        }
+        if (labels.rank() < 2 || classAxis >= labels.rank()) {
+            throw new IllegalArgumentException("labels must have a class axis " + classAxis + " (shape [N,K], [N,K,T] "
+                    + "or [N,K,H,W]), got shape " + Arrays.toString(labels.shape()));
+        }
+    }
+}

@@ -1,0 +1,365 @@
+package io.github.labelsmoothing;
+
+import java.util.Arrays;
+import java.util.Objects;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.shape.Gather;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * A label-smoothing loss for any DL4J output layer: {@code base} evaluated against
+ * {@code (1 - s) * labels + s * prior}, drop-in wherever an {@link ILossFunction} goes.
+ *
+ * <pre>{@code
+ * new OutputLayer.Builder().lossFunction(new LossLabelSmoothing(0.1)).activation(Activation.SOFTMAX)...
+ * }</pre>
+ *
+ * <p>With a softmax activation and {@link LossMCXENT} (with or without weights) or
+ * {@link org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood} as base, score and gradient are computed in fused
+ * form from one numerically stable log-softmax, without clipping and without a dense smoothed target:
+ * {@code loss = -(1-s)·Σ y·log p - s·Σ prior·log p}, {@code d loss/dz = p - (1-s)·y - s·prior} (weighted: what
+ * {@code LossMCXENT(weights)} gives on smoothed labels). With {@link LossSparseMCXENT} the labels are class indices
+ * {@code [N,1]} and no {@code [N,K]} target is built. With {@link LossBinaryXENT} the prior is 0.5 per output (Keras
+ * and ND4J sigmoid semantics). Any other base is called with the smoothed labels. At {@code s = 0} the base is called
+ * as it is.
+ *
+ * <p>Keeps DL4J's semantics: {@code average} divides by the minibatch size, {@code computeScoreArray} is {@code [N,1]},
+ * per-example masks {@code [N,1]} zero an example's score and gradient, per-output masks go wherever the base takes
+ * them. Never modifies labels, preOutput or mask. Results are in preOutput's data type. Immutable, stateless and
+ * thread-safe; serializable with Java serialization and DL4J's JSON/YAML configurations.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.NONE, getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+public final class LossLabelSmoothing implements ILossFunction {
+    private static final long serialVersionUID = 1L;
+
+    @JsonProperty("smoothing")
+    private final double smoothing;
+    @JsonProperty("base")
+    private final ILossFunction base;
+    @JsonProperty("prior")
+    private final double[] prior;
+    @JsonIgnore
+    private final Prior resolvedPrior;
+
+    /** Smoothing {@value LabelSmoothing#DEFAULT_SMOOTHING} over {@link LossMCXENT}. */
+    public LossLabelSmoothing() {
+        this(LabelSmoothing.DEFAULT_SMOOTHING);
+    }
+
+    /**
+     * Smoothing {@code s} over {@link LossMCXENT}, towards the uniform prior.
+     *
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN
+     */
+    public LossLabelSmoothing(double smoothing) {
+        this(smoothing, new LossMCXENT());
+    }
+
+    /**
+     * Smoothing {@code s} over any base loss, towards the uniform prior (0.5 per output for {@link LossBinaryXENT}).
+     *
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, base is null or itself a LossLabelSmoothing
+     */
+    public LossLabelSmoothing(double smoothing, ILossFunction base) {
+        this(smoothing, base, null);
+    }
+
+    /**
+     * Smoothing {@code s} over any categorical base loss towards a custom prior, e.g. the class frequencies.
+     *
+     * @param prior a distribution over the K classes (non-negative, sums to 1), or null for the default prior
+     * @throws IllegalArgumentException as {@link #LossLabelSmoothing(double, ILossFunction)}, or if the prior is not a
+     *                                  distribution, or is given for a Bernoulli ({@link LossBinaryXENT}) base
+     */
+    @JsonCreator
+    public LossLabelSmoothing(@JsonProperty("smoothing") double smoothing, @JsonProperty("base") ILossFunction base,
+            @JsonProperty("prior") double[] prior) {
+        LabelSmoothing.checkSmoothing(smoothing);
+        if (base == null) {
+            throw new IllegalArgumentException("base loss must not be null");
+        }
+        if (base instanceof LossLabelSmoothing) {
+            throw new IllegalArgumentException("base is already a LossLabelSmoothing (" + base
+                    + "); give its base and the smoothing you want instead of smoothing twice");
+        }
+        if (prior != null && base instanceof LossBinaryXENT) {
+            throw new IllegalArgumentException("a custom prior needs a categorical base loss; " + base
+                    + " smooths each output towards 0.5");
+        }
+        this.smoothing = smoothing;
+        this.base = base;
+        this.resolvedPrior = base instanceof LossBinaryXENT ? Prior.BERNOULLI : Prior.categorical(prior);
+        this.prior = resolvedPrior.distribution();
+    }
+
+    /** The smoothing s in [0, 1]. */
+    public double getSmoothing() {
+        return smoothing;
+    }
+
+    /** The loss evaluated against the smoothed labels. */
+    public ILossFunction getBase() {
+        return base;
+    }
+
+    /** The custom prior over the K classes (a copy), or null for the default (uniform, or 0.5 per binary output). */
+    public double[] getPrior() {
+        return prior == null ? null : prior.clone();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    @Override
+    public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
+            boolean average) {
+        Path path = path(labels, preOutput, activationFn, mask);
+        double score = switch (path) {
+            case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
+            case GENERIC -> denseBase().computeScore(smoothedLabels(labels, preOutput), preOutput, activationFn, mask,
+                    average);
+            case FUSED, SPARSE -> lossColumn(path, labels, logSoftmax(preOutput), mask).sumNumber().doubleValue();
+        };
+        return average && (path == Path.FUSED || path == Path.SPARSE) ? score / preOutput.size(0) : score;
+    }
+
+    @Override
+    public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Path path = path(labels, preOutput, activationFn, mask);
+        return switch (path) {
+            case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
+            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(labels, preOutput), preOutput, activationFn,
+                    mask);
+            case FUSED, SPARSE -> lossColumn(path, labels, logSoftmax(preOutput), mask);
+        };
+    }
+
+    @Override
+    public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        Path path = path(labels, preOutput, activationFn, mask);
+        return switch (path) {
+            case BASE -> base.computeGradient(labels, preOutput, activationFn, mask);
+            case GENERIC -> denseBase().computeGradient(smoothedLabels(labels, preOutput), preOutput, activationFn,
+                    mask);
+            case FUSED, SPARSE -> gradient(path, labels, softmax(preOutput), mask);
+        };
+    }
+
+    @Override
+    public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
+            IActivation activationFn, INDArray mask, boolean average) {
+        Path path = path(labels, preOutput, activationFn, mask);
+        switch (path) {
+            case BASE:
+                return base.computeGradientAndScore(labels, preOutput, activationFn, mask, average);
+            case GENERIC:
+                return denseBase().computeGradientAndScore(smoothedLabels(labels, preOutput), preOutput, activationFn,
+                        mask, average);
+            default:
+                // One softmax shared: p = exp(log p).
+                INDArray logp = logSoftmax(preOutput);
+                INDArray grad = gradient(path, labels, Transforms.exp(logp, true), mask);
+                double score = lossColumn(path, labels, logp, mask).sumNumber().doubleValue();
+                return new Pair<>(average ? score / preOutput.size(0) : score, grad);
+        }
+    }
+
+    @Override
+    public String name() {
+        return toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** How a call is computed; chosen after validating the inputs. */
+    private enum Path {
+        /** s = 0: the base as it is. */
+        BASE,
+        /** The base applied to smoothed labels. */
+        GENERIC,
+        /** Softmax cross-entropy with dense labels, from one log-softmax. */
+        FUSED,
+        /** Softmax cross-entropy with class-index labels, without a dense target. */
+        SPARSE
+    }
+
+    private Path path(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        boolean sparse = isSparse();
+        checkInputs(labels, preOutput, mask, sparse);
+        if (smoothing == 0) {
+            return Path.BASE;
+        }
+        boolean softmaxCrossEntropy = base instanceof LossMCXENT && activationFn instanceof ActivationSoftmax
+                && (mask == null || isPerExample(mask, preOutput));
+        if (!softmaxCrossEntropy) {
+            return Path.GENERIC;
+        }
+        // Weighted sparse labels take the dense fused path (the weights need the target's classes anyway).
+        return sparse && ((LossMCXENT) base).getWeights() == null ? Path.SPARSE : Path.FUSED;
+    }
+
+    private void checkInputs(INDArray labels, INDArray preOutput, INDArray mask, boolean sparse) {
+        if (labels == null || preOutput == null) {
+            throw new IllegalArgumentException("labels and preOutput must not be null, got labels " + shapeOf(labels)
+                    + " and preOutput " + shapeOf(preOutput));
+        }
+        if (preOutput.rank() != 2) {
+            throw new IllegalArgumentException("preOutput must be 2D [N,K] (DL4J output layers reshape to it), got "
+                    + shapeOf(preOutput));
+        }
+        if (sparse) {
+            if (labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0)) {
+                throw new IllegalArgumentException("class-index labels for " + base + " must have shape [N,1] with N = "
+                        + preOutput.size(0) + " (preOutput " + shapeOf(preOutput) + "), got labels " + shapeOf(labels));
+            }
+            LabelSmoothing.checkClassIndices(labels, preOutput.size(1));
+        } else if (!labels.equalShapes(preOutput)) {
+            throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
+                    + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
+        }
+        if (mask != null && !isPerExample(mask, preOutput) && !Arrays.equals(mask.shape(), preOutput.shape())) {
+            throw new IllegalArgumentException("mask must have shape [N,1] (per example) or " + shapeOf(preOutput)
+                    + " (per output), got mask " + shapeOf(mask));
+        }
+    }
+
+    private static boolean isPerExample(INDArray mask, INDArray preOutput) {
+        return mask.length() == preOutput.size(0) && (mask.rank() == 1 || mask.rank() == 2 && mask.size(1) == 1);
+    }
+
+    private static String shapeOf(INDArray array) {
+        return array == null ? "null" : Arrays.toString(array.shape());
+    }
+
+    /** The smoothed labels the generic path hands to the base: always a new array, never the caller's. */
+    private INDArray smoothedLabels(INDArray labels, INDArray preOutput) {
+        return isSparse() ? LabelSmoothing.smoothIndices(labels, (int) preOutput.size(1), smoothing, resolvedPrior)
+                : LabelSmoothing.smoothDense(labels, smoothing, resolvedPrior, 1);
+    }
+
+    /** The loss taking dense labels that the base stands for (sparse MCXENT is MCXENT on one-hot labels). */
+    private ILossFunction denseBase() {
+        return base instanceof LossSparseMCXENT sparse
+                ? new LossMCXENT(sparse.getSoftmaxClipEps(), sparse.getWeights()) : base;
+    }
+
+    /** Dense labels in the given type: class indices become one-hot rows (weighted sparse labels only). */
+    private INDArray denseLabels(INDArray labels, INDArray like) {
+        return isSparse() ? LabelSmoothing.smoothIndices(labels, (int) like.size(1), 0, Prior.UNIFORM).castTo(like.dataType())
+                : labels.castTo(like.dataType());
+    }
+
+    private boolean isSparse() {
+        return base instanceof LossSparseMCXENT;
+    }
+
+    private static INDArray logSoftmax(INDArray preOutput) {
+        return Nd4j.exec(new LogSoftMax(preOutput, preOutput.ulike()))[0];
+    }
+
+    private static INDArray softmax(INDArray preOutput) {
+        return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, preOutput.ulike(), 1))[0];
+    }
+
+    /**
+     * Per-example loss {@code -(1-s)·Σ_k w_k y_k log p_k - s·Σ_k w_k prior_k log p_k} as {@code [N,1]}, masked.
+     * Consumes {@code logp} (scaled in place by the weights).
+     */
+    private INDArray lossColumn(Path path, INDArray labels, INDArray logp, INDArray mask) {
+        INDArray weights = weights(logp.dataType());
+        if (weights != null) {
+            logp.muliRowVector(weights);
+        }
+        INDArray labelTerm = path == Path.SPARSE
+                ? Nd4j.exec(new Gather(logp.reshape(logp.length()), flatIndices(labels, logp), 0))[0]
+                : Nd4j.getExecutioner().exec(new Dot(denseLabels(labels, logp), logp, 1));
+        INDArray column = resolvedPrior.expectation(logp).muli(-smoothing);
+        column.subi(labelTerm.reshape(column.shape()).muli(1 - smoothing));
+        return masked(column, mask);
+    }
+
+    /**
+     * Gradient w.r.t. preOutput: {@code p - (1-s)·y - s·prior}; weighted, {@code p·Σ_k w_k t_k - w·t} with
+     * {@code t = (1-s)·y + s·prior} (LossMCXENT's weighted softmax gradient). Consumes {@code p}.
+     */
+    private INDArray gradient(Path path, INDArray labels, INDArray p, INDArray mask) {
+        long numClasses = p.size(1);
+        INDArray weights = weights(p.dataType());
+        if (path == Path.SPARSE) {
+            resolvedPrior.addScaled(p, -smoothing, 1);
+            INDArray updates = Nd4j.valueArrayOf(new long[] {p.size(0)}, 1 - smoothing, p.dataType());
+            INDArray flat = p.reshape(p.length());
+            Nd4j.exec(DynamicCustomOp.builder("scatter_sub").addInputs(flat, flatIndices(labels, p), updates)
+                    .addOutputs(flat).callInplace(true).build());
+            return masked(p, mask);
+        }
+        INDArray y = denseLabels(labels, p);
+        if (weights == null) {
+            Nd4j.exec(new Axpy(y, p, p, -(1 - smoothing)));
+            resolvedPrior.addScaled(p, -smoothing, 1);
+            return masked(p, mask);
+        }
+        INDArray weightedPrior = resolvedPrior.vector(numClasses, p.dataType()).muli(weights).muli(smoothing);
+        INDArray targetMass = y.mmul(weights.reshape(numClasses, 1)).muli(1 - smoothing)
+                .addi(weightedPrior.sumNumber().doubleValue());
+        p.muliColumnVector(targetMass);
+        p.subi(y.mulRowVector(weights).muli(1 - smoothing));
+        p.subiRowVector(weightedPrior);
+        return masked(p, mask);
+    }
+
+    /** Row-major positions {@code i*K + idx_i} of the labelled classes in a contiguous {@code [N,K]} array. */
+    private static INDArray flatIndices(INDArray classIndices, INDArray like) {
+        long n = like.size(0);
+        INDArray rowStarts = Nd4j.linspace(DataType.LONG, 0L, n, like.size(1));
+        return classIndices.reshape(n).castTo(DataType.LONG).addi(rowStarts);
+    }
+
+    private INDArray weights(DataType type) {
+        INDArray weights = base instanceof LossMCXENT mcxent ? mcxent.getWeights() : null;
+        return weights == null ? null : weights.castTo(type).reshape(weights.length());
+    }
+
+    private static INDArray masked(INDArray values, INDArray mask) {
+        return mask == null ? values : values.muliColumnVector(mask.castTo(values.dataType()).reshape(values.size(0), 1));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LossLabelSmoothing other && Double.compare(smoothing, other.smoothing) == 0
+                && base.equals(other.base) && Arrays.equals(prior, other.prior);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(smoothing, base, Arrays.hashCode(prior));
+    }
+
+    @Override
+    public String toString() {
+        return "LossLabelSmoothing(smoothing=" + smoothing + ", base=" + base
+                + (prior == null ? "" : ", prior=" + Arrays.toString(prior)) + ")";
+    }
+}
