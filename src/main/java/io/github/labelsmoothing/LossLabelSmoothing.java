@@ -10,7 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.factory.Nd4j;
@@ -138,7 +137,8 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
             case GENERIC -> denseBase().computeScore(smoothedLabels(labels, preOutput), preOutput, activationFn, mask,
                     average);
-            case FUSED, SPARSE -> lossColumn(path, labels, logSoftmax(preOutput), mask).sumNumber().doubleValue();
+            case FUSED, SPARSE -> lossColumn(path, labels, preOutput, softmax(preOutput), mask).sumNumber()
+                    .doubleValue();
         };
         return average && (path == Path.FUSED || path == Path.SPARSE) ? score / preOutput.size(0) : score;
     }
@@ -150,7 +150,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
             case GENERIC -> denseBase().computeScoreArray(smoothedLabels(labels, preOutput), preOutput, activationFn,
                     mask);
-            case FUSED, SPARSE -> lossColumn(path, labels, logSoftmax(preOutput), mask);
+            case FUSED, SPARSE -> lossColumn(path, labels, preOutput, softmax(preOutput), mask);
         };
     }
 
@@ -158,9 +158,10 @@ public final class LossLabelSmoothing implements ILossFunction {
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Path path = path(labels, preOutput, activationFn, mask);
         return switch (path) {
-            case BASE -> base.computeGradient(labels, preOutput, activationFn, mask);
-            case GENERIC -> denseBase().computeGradient(smoothedLabels(labels, preOutput), preOutput, activationFn,
-                    mask);
+            // DL4J's losses backprop through the activation in place on preOutput (softmax does): give them a copy.
+            case BASE -> base.computeGradient(labels, preOutput.dup(), activationFn, mask);
+            case GENERIC -> denseBase().computeGradient(smoothedLabels(labels, preOutput), preOutput.dup(),
+                    activationFn, mask);
             case FUSED, SPARSE -> gradient(path, labels, softmax(preOutput), mask);
         };
     }
@@ -171,15 +172,15 @@ public final class LossLabelSmoothing implements ILossFunction {
         Path path = path(labels, preOutput, activationFn, mask);
         switch (path) {
             case BASE:
-                return base.computeGradientAndScore(labels, preOutput, activationFn, mask, average);
+                return base.computeGradientAndScore(labels, preOutput.dup(), activationFn, mask, average);
             case GENERIC:
-                return denseBase().computeGradientAndScore(smoothedLabels(labels, preOutput), preOutput, activationFn,
-                        mask, average);
+                return denseBase().computeGradientAndScore(smoothedLabels(labels, preOutput), preOutput.dup(),
+                        activationFn, mask, average);
             default:
-                // One softmax shared: p = exp(log p).
-                INDArray logp = logSoftmax(preOutput);
-                INDArray grad = gradient(path, labels, Transforms.exp(logp, true), mask);
-                double score = lossColumn(path, labels, logp, mask).sumNumber().doubleValue();
+                // One softmax shared by score and gradient (the gradient then reuses its array).
+                INDArray p = softmax(preOutput);
+                double score = lossColumn(path, labels, preOutput, p, mask).sumNumber().doubleValue();
+                INDArray grad = gradient(path, labels, p, mask);
                 return new Pair<>(average ? score / preOutput.size(0) : score, grad);
         }
     }
@@ -273,28 +274,35 @@ public final class LossLabelSmoothing implements ILossFunction {
         return base instanceof LossSparseMCXENT;
     }
 
-    private static INDArray logSoftmax(INDArray preOutput) {
-        return Nd4j.exec(new LogSoftMax(preOutput, preOutput.ulike()))[0];
-    }
-
     private static INDArray softmax(INDArray preOutput) {
         return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, preOutput.ulike(), 1))[0];
     }
 
     /**
-     * Per-example loss {@code -(1-s)·Σ_k w_k y_k log p_k - s·Σ_k w_k prior_k log p_k} as {@code [N,1]}, masked.
-     * Consumes {@code logp} (scaled in place by the weights).
+     * Per-example loss {@code -Σ_k w_k t_k log p_k} with {@code t = (1-s)·y + s·prior} (w = 1 unweighted), as
+     * {@code [N,1]}, masked. Computed without a log-probability array: {@code log p_k = z_k - lse} with
+     * {@code lse = max_k z_k - log max_k p_k} (exact and finite for any logits, as the largest p is >= 1/K), so
+     * {@code loss = lse·Σ_k w_k t_k - Σ_k w_k t_k z_k}: reductions over z and y only. Reads {@code p}, changes nothing.
      */
-    private INDArray lossColumn(Path path, INDArray labels, INDArray logp, INDArray mask) {
-        INDArray weights = weights(logp.dataType());
-        if (weights != null) {
-            logp.muliRowVector(weights);
+    private INDArray lossColumn(Path path, INDArray labels, INDArray preOutput, INDArray p, INDArray mask) {
+        INDArray lse = preOutput.max(true, 1).subi(Transforms.log(p.max(true, 1), false));
+        INDArray weights = weights(p.dataType());
+        INDArray z = weights == null ? preOutput : preOutput.mulRowVector(weights);
+        INDArray column;
+        INDArray labelLogits;
+        if (path == Path.SPARSE) { // unweighted, one class per row: the target's mass is 1
+            labelLogits = Nd4j.exec(new Gather(z.reshape(z.length()), flatIndices(labels, z), 0))[0];
+            column = lse;
+        } else {
+            INDArray y = denseLabels(labels, p);
+            labelLogits = Nd4j.getExecutioner().exec(new Dot(y, z, 1));
+            INDArray labelMass = weights == null ? y.sum(true, 1) : y.mmul(weights.reshape(weights.length(), 1));
+            double priorMass = weights == null ? 1
+                    : resolvedPrior.vector(weights.length(), p.dataType()).muli(weights).sumNumber().doubleValue();
+            column = lse.muli(labelMass.muli(1 - smoothing).addi(smoothing * priorMass));
         }
-        INDArray labelTerm = path == Path.SPARSE
-                ? Nd4j.exec(new Gather(logp.reshape(logp.length()), flatIndices(labels, logp), 0))[0]
-                : Nd4j.getExecutioner().exec(new Dot(denseLabels(labels, logp), logp, 1));
-        INDArray column = resolvedPrior.expectation(logp).muli(-smoothing);
-        column.subi(labelTerm.reshape(column.shape()).muli(1 - smoothing));
+        column.subi(labelLogits.reshape(column.shape()).muli(1 - smoothing));
+        column.subi(resolvedPrior.expectation(z).muli(smoothing));
         return masked(column, mask);
     }
 
