@@ -128,39 +128,44 @@ public final class LabelSmoothing {
 
     /** Dense smoothed labels {@code [N,K,...]} from class indices {@code [N]} or {@code [N,1,...]}. */
     static INDArray smoothIndices(INDArray classIndices, int numClasses, double s, Prior prior) {
+        return smoothIndices(classIndices, numClasses, s, prior, false);
+    }
+
+    /**
+     * Dense smoothed labels from class indices with a size-1 class axis: axis 1 ({@code [N,1,T]} to {@code [N,K,T]}),
+     * or the last axis when {@code channelsLast} ({@code [N,T,1]} to {@code [N,T,K]}); {@code [N]} gives {@code [N,K]}.
+     */
+    static INDArray smoothIndices(INDArray classIndices, int numClasses, double s, Prior prior, boolean channelsLast) {
         checkSmoothing(s);
         checkNumClasses(numClasses);
         prior.checkClasses(numClasses);
-        INDArray squeezed = squeezeIndices(classIndices);
-        checkClassIndices(squeezed, numClasses);
-        long[] shape = squeezed.shape();
-        long[] outShape = new long[shape.length + 1];
-        outShape[0] = shape[0];
-        outShape[1] = numClasses;
-        System.arraycopy(shape, 1, outShape, 2, shape.length - 1);
-        INDArray out = Nd4j.createUninitialized(floatType(classIndices), outShape);
-        // One-hot scaled by (1 - s) in one op; the prior term then goes through the same place as for dense labels.
-        Nd4j.exec(new OneHot(squeezed, out, numClasses, 1, 1 - s, 0));
-        return prior.addScaled(out, s, 1);
-    }
-
-    /** {@code [N]} or {@code [N,1,...]} class indices as {@code [N,...]} (a view where possible; never written to). */
-    static INDArray squeezeIndices(INDArray classIndices) {
         if (classIndices == null) {
             throw new IllegalArgumentException("class indices must not be null");
         }
-        if (classIndices.rank() == 1) {
-            return classIndices;
-        }
-        if (classIndices.size(1) != 1) {
-            throw new IllegalArgumentException("class indices must have shape [N], [N,1] or [N,1,T], got "
+        int rank = classIndices.rank();
+        int classAxis = rank == 1 ? 1 : channelsLast ? rank - 1 : 1;
+        if (rank > 1 && classIndices.size(classAxis) != 1) {
+            throw new IllegalArgumentException("class indices must have size 1 on the class axis " + classAxis
+                    + " (shape [N], [N,1], " + (channelsLast ? "[N,T,1]" : "[N,1,T]") + "), got "
                     + Arrays.toString(classIndices.shape()));
         }
         long[] shape = classIndices.shape();
-        long[] squeezed = new long[shape.length - 1];
-        squeezed[0] = shape[0];
-        System.arraycopy(shape, 2, squeezed, 1, shape.length - 2);
-        return classIndices.reshape(squeezed);
+        long[] squeezed = rank == 1 ? shape : new long[rank - 1];
+        if (rank > 1) {
+            for (int d = 0, j = 0; d < rank; d++) {
+                if (d != classAxis) {
+                    squeezed[j++] = shape[d];
+                }
+            }
+        }
+        INDArray indices = rank == 1 ? classIndices : classIndices.reshape(squeezed);
+        checkClassIndices(indices, numClasses);
+        long[] outShape = rank == 1 ? new long[] {shape[0], numClasses} : shape.clone();
+        outShape[classAxis] = numClasses;
+        INDArray out = Nd4j.createUninitialized(floatType(classIndices), outShape);
+        // One-hot scaled by (1 - s) in one op; the prior term then goes through the same place as for dense labels.
+        Nd4j.exec(new OneHot(indices, out, numClasses, classAxis == outShape.length - 1 ? -1 : classAxis, 1 - s, 0));
+        return prior.addScaled(out, s, classAxis);
     }
 
     /**

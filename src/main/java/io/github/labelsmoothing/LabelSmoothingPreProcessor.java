@@ -1,0 +1,304 @@
+package io.github.labelsmoothing;
+
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Set;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.shade.guava.collect.MapMaker;
+
+/**
+ * Smooths the labels of a training iterator: every labels array becomes {@code (1 - s) * labels + s * prior} along
+ * its class axis, so any loss (including DL4J's plain {@code LossMCXENT}) trains against smoothed targets.
+ *
+ * <pre>{@code
+ * trainIterator.setPreProcessor(new LabelSmoothingPreProcessor(0.1));   // training iterator only, never evaluation
+ * }</pre>
+ *
+ * <p>Labels may be dense ({@code [N,K]}, {@code [N,K,T]}, {@code [N,K,H,W]}; one-hot or soft) or, when numClasses is
+ * given, class indices ({@code [N]}, {@code [N,1]}, {@code [N,1,T]}), which become dense smoothed labels. Labels of shape
+ * {@code [N,1]} without numClasses are one sigmoid output and are smoothed towards 0.5. Masked label positions stay
+ * all-zero. Each call writes new labels arrays into the data set and never writes into the caller's arrays.
+ *
+ * <p>Not compounding: a data set whose labels this instance already produced is left as it is, so iterators that
+ * hand out the same cached {@code DataSet} objects every epoch get smoothed labels once. Thread-safe (one instance
+ * may serve an {@code AsyncDataSetIterator}); serializable; chains in {@code CompositeDataSetPreProcessor}.
+ */
+public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, MultiDataSetPreProcessor {
+    private static final long serialVersionUID = 1L;
+
+    private final double smoothing;
+    private final int numClasses;
+    private final boolean channelsLast;
+    private final Prior prior;
+    private final int[] labelsArrays;
+    /** The labels arrays this instance wrote (weak identity keys): how it recognises data it already smoothed. */
+    private transient volatile Set<INDArray> produced;
+
+    /**
+     * Smooths dense labels towards the uniform prior.
+     *
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN
+     */
+    public LabelSmoothingPreProcessor(double smoothing) {
+        this(builder(smoothing));
+    }
+
+    /**
+     * Smooths dense labels, or turns class-index labels into dense smoothed labels over {@code numClasses} classes.
+     *
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, or numClasses < 2
+     */
+    public LabelSmoothingPreProcessor(double smoothing, int numClasses) {
+        this(builder(smoothing).numClasses(numClasses));
+    }
+
+    private LabelSmoothingPreProcessor(Builder b) {
+        this.smoothing = b.smoothing;
+        this.numClasses = b.numClasses;
+        this.channelsLast = b.channelsLast;
+        this.prior = b.prior;
+        this.labelsArrays = b.labelsArrays;
+    }
+
+    /**
+     * A builder for the options: class indices, channels-last data, Bernoulli or custom prior, which labels arrays of
+     * a MultiDataSet.
+     *
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN
+     */
+    public static Builder builder(double smoothing) {
+        return new Builder(smoothing);
+    }
+
+    /** Options of a {@link LabelSmoothingPreProcessor}; each setter validates its value at once. */
+    public static final class Builder {
+        private final double smoothing;
+        private int numClasses;
+        private boolean channelsLast;
+        private Prior prior = Prior.UNIFORM;
+        private int[] labelsArrays;
+
+        private Builder(double smoothing) {
+            this.smoothing = LabelSmoothing.checkSmoothing(smoothing);
+        }
+
+        /** Labels of class indices have this many classes (>= 2). */
+        public Builder numClasses(int numClasses) {
+            this.numClasses = LabelSmoothing.checkNumClasses(numClasses);
+            return this;
+        }
+
+        /** The class axis is the last one ({@code [N,T,K]}, {@code [N,H,W,K]}: NWC/NHWC data), not axis 1. */
+        public Builder channelsLast(boolean channelsLast) {
+            this.channelsLast = channelsLast;
+            return this;
+        }
+
+        /** Multi-label (sigmoid) targets: each output is smoothed towards 0.5, {@code (1 - s) * y + s / 2}. */
+        public Builder bernoulli() {
+            this.prior = Prior.BERNOULLI;
+            return this;
+        }
+
+        /**
+         * Smooth towards this distribution over the K classes (e.g. class frequencies) instead of the uniform one.
+         *
+         * @throws IllegalArgumentException if it is not a distribution (negative entry, sum off 1, fewer than 2)
+         */
+        public Builder prior(double[] distribution) {
+            this.prior = Prior.categorical(Objects.requireNonNull(distribution, "prior"));
+            return this;
+        }
+
+        /**
+         * Only these labels arrays of a MultiDataSet are smoothed (default: all), e.g. the classification heads of a
+         * graph that also has a regression output.
+         *
+         * @throws IllegalArgumentException if an index is negative or repeated
+         */
+        public Builder labelsArrays(int... indices) {
+            int[] sorted = indices.clone();
+            Arrays.sort(sorted);
+            for (int i = 0; i < sorted.length; i++) {
+                if (sorted[i] < 0 || i > 0 && sorted[i] == sorted[i - 1]) {
+                    throw new IllegalArgumentException("labelsArrays must be distinct indices >= 0, got "
+                            + Arrays.toString(indices));
+                }
+            }
+            this.labelsArrays = sorted;
+            return this;
+        }
+
+        /** The preprocessor. */
+        public LabelSmoothingPreProcessor build() {
+            return new LabelSmoothingPreProcessor(this);
+        }
+    }
+
+    /** The smoothing s in [0, 1]. */
+    public double getSmoothing() {
+        return smoothing;
+    }
+
+    /** The number of classes for class-index labels, or 0 if not given. */
+    public int getNumClasses() {
+        return numClasses;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /**
+     * Replaces the data set's labels with smoothed ones (unless this instance produced them).
+     *
+     * @throws IllegalArgumentException if the data set has no labels or its labels or mask do not fit the options;
+     *                                  the data set is then unchanged
+     */
+    @Override
+    public void preProcess(DataSet dataSet) {
+        INDArray labels = dataSet.getLabels();
+        if (labels == null) {
+            throw new IllegalArgumentException("DataSet has no labels to smooth");
+        }
+        if (!producedSet().contains(labels)) {
+            dataSet.setLabels(remember(smooth(labels, dataSet.getLabelsMaskArray())));
+        }
+    }
+
+    /**
+     * Replaces the selected labels arrays with smoothed ones (those this instance did not produce). All arrays are
+     * computed before any is set, so a rejected call leaves the MultiDataSet unchanged.
+     *
+     * @throws IllegalArgumentException if a selected labels array is missing or does not fit the options
+     */
+    @Override
+    public void preProcess(MultiDataSet multiDataSet) {
+        INDArray[] labels = multiDataSet.getLabels();
+        if (labels == null || labels.length == 0) {
+            throw new IllegalArgumentException("MultiDataSet has no labels to smooth");
+        }
+        if (labelsArrays != null && labelsArrays[labelsArrays.length - 1] >= labels.length) {
+            throw new IllegalArgumentException("labelsArrays " + Arrays.toString(labelsArrays) + " selects an array "
+                    + "the MultiDataSet does not have (it has " + labels.length + ")");
+        }
+        INDArray[] masks = multiDataSet.getLabelsMaskArrays();
+        INDArray[] smoothed = new INDArray[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] != null && selected(i) && !producedSet().contains(labels[i])) {
+                smoothed[i] = smooth(labels[i], masks == null ? null : masks[i]);
+            }
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (smoothed[i] != null) {
+                multiDataSet.setLabels(i, remember(smoothed[i]));
+            }
+        }
+    }
+
+    private boolean selected(int index) {
+        return labelsArrays == null || Arrays.binarySearch(labelsArrays, index) >= 0;
+    }
+
+    /** The smoothed copy of one labels array, masked positions zero. */
+    private INDArray smooth(INDArray labels, INDArray mask) {
+        int classAxis = channelsLast ? labels.rank() - 1 : 1;
+        boolean indexShaped = labels.rank() == 1 || labels.size(classAxis) == 1;
+        INDArray out;
+        if (indexShaped && numClasses > 0 && !prior.isBernoulli()) {
+            out = LabelSmoothing.smoothIndices(labels, numClasses, smoothing, prior, channelsLast);
+        } else if (labels.rank() == 1) {
+            throw new IllegalArgumentException("labels of shape " + Arrays.toString(labels.shape())
+                    + " look like class indices: pass numClasses to LabelSmoothingPreProcessor");
+        } else if (indexShaped || prior.isBernoulli()) {
+            checkBernoulliValues(labels);
+            out = LabelSmoothing.smoothDense(labels, smoothing, Prior.BERNOULLI, classAxis);
+        } else {
+            if (numClasses > 0 && labels.size(classAxis) != numClasses) {
+                throw new IllegalArgumentException("labels have " + labels.size(classAxis) + " classes on axis "
+                        + classAxis + " but numClasses is " + numClasses + " (shape " + Arrays.toString(labels.shape())
+                        + ")");
+            }
+            out = LabelSmoothing.smoothDense(labels, smoothing, prior, classAxis);
+        }
+        return mask == null ? out : applyMask(out, mask, classAxis);
+    }
+
+    /** A single output without numClasses is a Bernoulli target; values outside [0, 1] mean indices were meant. */
+    private static void checkBernoulliValues(INDArray labels) {
+        double min = labels.minNumber().doubleValue();
+        double max = labels.maxNumber().doubleValue();
+        if (!(min >= 0 && max <= 1)) {
+            throw new IllegalArgumentException("labels of shape " + Arrays.toString(labels.shape()) + " have values in ["
+                    + min + ", " + max + "], not [0, 1] as binary targets: if they are class indices, pass numClasses "
+                    + "to LabelSmoothingPreProcessor");
+        }
+    }
+
+    /** Zeroes masked positions: a mask of the labels' shape, or one without the class axis ({@code [N,T]} etc.). */
+    private static INDArray applyMask(INDArray labels, INDArray mask, int classAxis) {
+        INDArray m = mask.castTo(labels.dataType());
+        if (Arrays.equals(m.shape(), labels.shape())) {
+            return labels.muli(m);
+        }
+        long[] withoutClass = new long[labels.rank() - 1];
+        int[] dims = new int[labels.rank() - 1];
+        for (int d = 0, j = 0; d < labels.rank(); d++) {
+            if (d != classAxis) {
+                withoutClass[j] = labels.size(d);
+                dims[j++] = d;
+            }
+        }
+        if (m.length() != Arrays.stream(withoutClass).reduce(1, (a, b) -> a * b)
+                || m.size(0) != labels.size(0)) {
+            throw new IllegalArgumentException("labels mask must have the labels' shape " + Arrays.toString(labels.shape())
+                    + " or " + Arrays.toString(withoutClass) + " (one value per example or time step), got mask "
+                    + Arrays.toString(mask.shape()));
+        }
+        return Broadcast.mul(labels, m.reshape(withoutClass), labels, dims);
+    }
+
+    private INDArray remember(INDArray smoothed) {
+        producedSet().add(smoothed);
+        return smoothed;
+    }
+
+    private Set<INDArray> producedSet() {
+        Set<INDArray> set = produced;
+        if (set == null) {
+            synchronized (this) {
+                set = produced;
+                if (set == null) {
+                    // Weak keys compared by identity: remembers our arrays without keeping them alive.
+                    set = java.util.Collections.newSetFromMap(new MapMaker().weakKeys().makeMap());
+                    produced = set;
+                }
+            }
+        }
+        return set;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LabelSmoothingPreProcessor other && Double.compare(smoothing, other.smoothing) == 0
+                && numClasses == other.numClasses && channelsLast == other.channelsLast && prior.equals(other.prior)
+                && Arrays.equals(labelsArrays, other.labelsArrays);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(smoothing, numClasses, channelsLast, prior, Arrays.hashCode(labelsArrays));
+    }
+
+    @Override
+    public String toString() {
+        return "LabelSmoothingPreProcessor(smoothing=" + smoothing + (numClasses > 0 ? ", numClasses=" + numClasses : "")
+                + (channelsLast ? ", channelsLast" : "") + ", prior=" + prior
+                + (labelsArrays == null ? "" : ", labelsArrays=" + Arrays.toString(labelsArrays)) + ")";
+    }
+}
