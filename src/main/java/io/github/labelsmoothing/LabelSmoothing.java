@@ -1,6 +1,8 @@
 package io.github.labelsmoothing;
 
 import java.util.Arrays;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.shape.OneHot;
@@ -87,6 +89,49 @@ public final class LabelSmoothing {
      */
     public static INDArray smoothLabels(INDArray classIndices, int numClasses, double smoothing, double[] prior) {
         return smoothIndices(classIndices, numClasses, smoothing, Prior.categorical(prior));
+    }
+
+    /**
+     * Turns label smoothing on for a network configuration, in one line:
+     * {@code new MultiLayerNetwork(LabelSmoothing.applyTo(conf, 0.1))}. Every classification head (an
+     * {@code OutputLayer}, {@code RnnOutputLayer}, {@code CenterLossOutputLayer}, {@code LossLayer},
+     * {@code RnnLossLayer}, {@code CnnLossLayer} or {@code Cnn3DLossLayer} whose loss is MCXENT, NLL, sparse MCXENT, KLD
+     * or binary XENT) gets its loss wrapped in {@link LossLabelSmoothing} with smoothing s; regression heads are left
+     * alone. Re-applying replaces the smoothing (never wraps twice); s = 0 unwraps to the base loss.
+     *
+     * @return a copy; {@code conf} itself is not changed
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, or conf is null
+     */
+    public static MultiLayerConfiguration applyTo(MultiLayerConfiguration conf, double smoothing) {
+        return ConfigSmoothing.apply(conf, smoothing, null);
+    }
+
+    /**
+     * As {@link #applyTo(MultiLayerConfiguration, double)}, for the given layers only (indices into the layer list).
+     *
+     * @throws IllegalArgumentException if an index is out of range or its layer is not a classification head
+     */
+    public static MultiLayerConfiguration applyTo(MultiLayerConfiguration conf, double smoothing, int... layerIndices) {
+        return ConfigSmoothing.apply(conf, smoothing, layerIndices.clone());
+    }
+
+    /**
+     * As {@link #applyTo(MultiLayerConfiguration, double)}, for every classification head of a graph (every output).
+     *
+     * @return a copy; {@code conf} itself is not changed
+     */
+    public static ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, double smoothing) {
+        return ConfigSmoothing.apply(conf, smoothing, null);
+    }
+
+    /**
+     * As {@link #applyTo(ComputationGraphConfiguration, double)}, for the named layers only (e.g. one head of two).
+     *
+     * @throws IllegalArgumentException if a name is not a layer of the graph or not a classification head
+     */
+    public static ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, double smoothing,
+            String... layerNames) {
+        return ConfigSmoothing.apply(conf, smoothing, layerNames.clone());
     }
 
     // ---------------------------------------------------------------------------------------------------------------

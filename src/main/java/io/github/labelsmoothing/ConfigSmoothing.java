@@ -1,0 +1,158 @@
+package io.github.labelsmoothing;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.conf.layers.Cnn3DLossLayer;
+import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.LossLayer;
+import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossKLD;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+/** Turns label smoothing on or off in network configurations; behind {@link LabelSmoothing#applyTo}. */
+final class ConfigSmoothing {
+
+    private ConfigSmoothing() {
+    }
+
+    /** Where a layer type keeps its loss. BaseOutputLayer covers OutputLayer, RnnOutputLayer, CenterLossOutputLayer. */
+    private record LossSlot<T extends Layer>(Class<T> type, Function<T, ILossFunction> getter,
+            BiConsumer<T, ILossFunction> setter) {
+
+        ILossFunction get(Layer layer) {
+            return getter.apply(type.cast(layer));
+        }
+
+        void set(Layer layer, ILossFunction loss) {
+            setter.accept(type.cast(layer), loss);
+        }
+    }
+
+    private static final List<LossSlot<?>> SLOTS = List.of(
+            new LossSlot<>(BaseOutputLayer.class, BaseOutputLayer::getLossFn, BaseOutputLayer::setLossFn),
+            new LossSlot<>(LossLayer.class, LossLayer::getLossFn, LossLayer::setLossFn),
+            new LossSlot<>(RnnLossLayer.class, RnnLossLayer::getLossFn, RnnLossLayer::setLossFn),
+            new LossSlot<>(CnnLossLayer.class, CnnLossLayer::getLossFn, CnnLossLayer::setLossFn),
+            new LossSlot<>(Cnn3DLossLayer.class, Cnn3DLossLayer::getLossFn, Cnn3DLossLayer::setLossFn));
+
+    private static LossSlot<?> slotOf(Layer layer) {
+        for (LossSlot<?> slot : SLOTS) {
+            if (slot.type().isInstance(layer)) {
+                return slot;
+            }
+        }
+        return null;
+    }
+
+    /** Classification losses, whose labels are distributions (or indices) that smoothing applies to. */
+    static boolean isClassification(ILossFunction loss) {
+        return loss instanceof LossMCXENT || loss instanceof LossKLD || loss instanceof LossBinaryXENT;
+    }
+
+    /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior is kept. */
+    static ILossFunction withSmoothing(ILossFunction loss, double s) {
+        if (loss instanceof LossLabelSmoothing smoothed) {
+            return s == 0 ? smoothed.getBase() : new LossLabelSmoothing(s, smoothed.getBase(), smoothed.getPrior());
+        }
+        return s == 0 ? loss : new LossLabelSmoothing(s, loss);
+    }
+
+    /** The loss a layer smooths (unwrapped), or null if it has none or a regression loss. */
+    private static ILossFunction classificationLoss(Layer layer) {
+        LossSlot<?> slot = slotOf(layer);
+        if (slot == null) {
+            return null;
+        }
+        ILossFunction loss = slot.get(layer);
+        ILossFunction base = loss instanceof LossLabelSmoothing smoothed ? smoothed.getBase() : loss;
+        return isClassification(base) ? loss : null;
+    }
+
+    /** Sets smoothing s on a (copied) layer that {@link #classificationLoss} accepted. */
+    private static void smooth(Layer layer, double s) {
+        LossSlot<?> slot = slotOf(layer);
+        slot.set(layer, withSmoothing(slot.get(layer), s));
+    }
+
+    static MultiLayerConfiguration apply(MultiLayerConfiguration conf, double s, int[] layerIndices) {
+        LabelSmoothing.checkSmoothing(s);
+        if (conf == null) {
+            throw new IllegalArgumentException("configuration must not be null");
+        }
+        int n = conf.getConfs().size();
+        List<Integer> targets = new ArrayList<>();
+        if (layerIndices == null) {
+            for (int i = 0; i < n; i++) {
+                if (classificationLoss(conf.getConf(i).getLayer()) != null) {
+                    targets.add(i);
+                }
+            }
+        } else {
+            for (int i : layerIndices) {
+                if (i < 0 || i >= n) {
+                    throw new IllegalArgumentException("layer index " + i + " is out of range: the network has " + n
+                            + " layers");
+                }
+                requireClassificationHead(conf.getConf(i).getLayer(), "layer " + i);
+                targets.add(i);
+            }
+        }
+        MultiLayerConfiguration copy = conf.clone();
+        for (int i : targets) {
+            smooth(copy.getConf(i).getLayer(), s);
+        }
+        return copy;
+    }
+
+    static ComputationGraphConfiguration apply(ComputationGraphConfiguration conf, double s, String[] layerNames) {
+        LabelSmoothing.checkSmoothing(s);
+        if (conf == null) {
+            throw new IllegalArgumentException("configuration must not be null");
+        }
+        Set<String> targets = new LinkedHashSet<>();
+        if (layerNames == null) {
+            for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
+                if (e.getValue() instanceof LayerVertex v && classificationLoss(v.getLayerConf().getLayer()) != null) {
+                    targets.add(e.getKey());
+                }
+            }
+        } else {
+            for (String name : layerNames) {
+                GraphVertex vertex = conf.getVertices().get(name);
+                if (!(vertex instanceof LayerVertex v)) {
+                    throw new IllegalArgumentException("no layer named '" + name + "' in the graph (layers: "
+                            + conf.getVertices().keySet() + ")");
+                }
+                requireClassificationHead(v.getLayerConf().getLayer(), "layer '" + name + "'");
+                targets.add(name);
+            }
+        }
+        ComputationGraphConfiguration copy = conf.clone();
+        for (String name : targets) {
+            smooth(((LayerVertex) copy.getVertices().get(name)).getLayerConf().getLayer(), s);
+        }
+        return copy;
+    }
+
+    private static void requireClassificationHead(Layer layer, String what) {
+        if (classificationLoss(layer) == null) {
+            LossSlot<?> slot = slotOf(layer);
+            throw new IllegalArgumentException(what + " (" + layer.getClass().getSimpleName() + ") is not a "
+                    + "classification head" + (slot == null ? "" : ": its loss " + slot.get(layer) + " is not one of "
+                    + "MCXENT, NLL, sparse MCXENT, KLD or binary XENT"));
+        }
+    }
+}
