@@ -1,0 +1,57 @@
+package io.github.labelsmoothing.samples;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Runs every small sample's main at a tiny size, so no sample can rot. */
+class SamplesTest {
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private PrintStream original;
+
+    @BeforeEach
+    void captureOutput() {
+        original = System.out;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restoreOutput() {
+        System.setOut(original);
+    }
+
+    private String output() {
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void lossDropInSampleTrainsAndEvaluates() throws Exception {
+        LossDropInSample.main(new String[] {"3"});
+        assertTrue(output().contains("epoch   3/3") && output().contains("test accuracy"), output());
+    }
+
+    @Test
+    void preProcessorSampleTrainsAndEvaluates() throws Exception {
+        PreProcessorSample.main(new String[] {"3"});
+        assertTrue(output().contains("epoch   3/3") && output().contains("test accuracy"), output());
+    }
+
+    @Test
+    void applyToSampleShowsTheSmoothedLoss() throws Exception {
+        ApplyToSample.main(new String[] {"3"});
+        assertTrue(output().contains("LossLabelSmoothing(smoothing=0.1") && output().contains("test accuracy"), output());
+    }
+
+    @Test
+    void graphSampleSmoothsTheClassifierHeadOnly() throws Exception {
+        GraphSample.main(new String[] {"3"});
+        assertTrue(output().contains("species loss: LossLabelSmoothing(smoothing=0.1"), output());
+        assertTrue(output().contains("petalWidth loss: LossMSE"), output());
+        assertTrue(output().contains("petal width RMSE"), output());
+    }
+}
