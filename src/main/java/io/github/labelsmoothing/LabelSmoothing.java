@@ -38,7 +38,7 @@ public final class LabelSmoothing {
      *                  an integer type is read as the default floating point type
      * @param smoothing s in [0, 1]
      * @return a new array of the labels' floating point type; rows that summed to 1 still do
-     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, labels are null, of rank < 2 or K < 2
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, labels are null, of rank {@literal <} 2 or K {@literal <} 2
      */
     public static INDArray smoothLabels(INDArray labels, double smoothing) {
         return smoothDense(labels, smoothing, Prior.UNIFORM, 1);
@@ -61,7 +61,7 @@ public final class LabelSmoothing {
      *
      * @param labels targets in [0, 1] of any shape with at least 2 dimensions
      * @return a new array of the labels' floating point type
-     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, labels are null or of rank < 2
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, labels are null or of rank {@literal <} 2
      */
     public static INDArray smoothBinaryLabels(INDArray labels, double smoothing) {
         return smoothDense(labels, smoothing, Prior.BERNOULLI, 1);
@@ -75,7 +75,7 @@ public final class LabelSmoothing {
      *                     {@code [N,K,T]}), whole numbers in {@code [0, numClasses)}, of any numeric type
      * @param numClasses   K >= 2
      * @return a new {@code [N,K]} array of the indices' floating point type (the default one for integer indices)
-     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, numClasses < 2, or an index is negative,
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, numClasses {@literal <} 2, or an index is negative,
      *                                  fractional, not finite or >= numClasses (the bad value is in the message)
      */
     public static INDArray smoothLabels(INDArray classIndices, int numClasses, double smoothing) {
@@ -148,7 +148,7 @@ public final class LabelSmoothing {
         return s;
     }
 
-    /** @throws IllegalArgumentException if numClasses < 2 */
+    /** @throws IllegalArgumentException if numClasses {@literal <} 2 */
     static int checkNumClasses(int numClasses) {
         if (numClasses < 2) {
             throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);

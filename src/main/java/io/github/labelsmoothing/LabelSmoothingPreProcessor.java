@@ -51,7 +51,7 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
     /**
      * Smooths dense labels, or turns class-index labels into dense smoothed labels over {@code numClasses} classes.
      *
-     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, or numClasses < 2
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, or numClasses {@literal <} 2
      */
     public LabelSmoothingPreProcessor(double smoothing, int numClasses) {
         this(builder(smoothing).numClasses(numClasses));

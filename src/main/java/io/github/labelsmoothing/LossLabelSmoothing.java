@@ -339,8 +339,8 @@ public final class LossLabelSmoothing implements ILossFunction {
     /** Row-major positions {@code i*K + idx_i} of the labelled classes in a contiguous {@code [N,K]} array. */
     private static INDArray flatIndices(INDArray classIndices, INDArray like) {
         long n = like.size(0);
-        INDArray rowStarts = Nd4j.linspace(DataType.LONG, 0L, n, like.size(1));
-        return classIndices.reshape(n).castTo(DataType.LONG).addi(rowStarts);
+        INDArray rowStarts = Nd4j.linspace(DataType.INT64, 0L, n, like.size(1));
+        return classIndices.reshape(n).castTo(DataType.INT64).addi(rowStarts);
     }
 
     private INDArray weights(DataType type) {
