@@ -2,21 +2,14 @@ package io.github.labelsmoothing.bench;
 
 import io.github.labelsmoothing.LabelSmoothing;
 import io.github.labelsmoothing.LossLabelSmoothing;
-import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -24,11 +17,6 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code LossSparseMCXENT} (which builds a one-hot target, unsmoothed) vs {@code LossMCXENT} on smoothed dense labels.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(1)
 public class SparseLossBenchmark {
     BenchData data;
     INDArray smoothedLabels;

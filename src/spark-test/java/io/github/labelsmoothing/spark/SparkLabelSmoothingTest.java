@@ -11,6 +11,8 @@ import io.github.labelsmoothing.samples.spark.SparkSample;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -76,7 +78,15 @@ class SparkLabelSmoothingTest {
                 .weightInit(WeightInit.XAVIER).updater(new Adam(0.05));
     }
 
-    private static void assertFallingFiniteScores(List<Double> scores) {
+    /** Fits EPOCHS epochs on the Iris RDD; the score on it before and after each epoch is finite and falls. */
+    private static void assertTrainingLowersTheScore(Consumer<JavaRDD<DataSet>> fit,
+            ToDoubleFunction<JavaRDD<DataSet>> score) {
+        List<Double> scores = new ArrayList<>();
+        scores.add(score.applyAsDouble(iris));
+        for (int epoch = 0; epoch < EPOCHS; epoch++) {
+            fit.accept(iris);
+            scores.add(score.applyAsDouble(iris));
+        }
         for (int i = 0; i < scores.size(); i++) {
             assertTrue(Double.isFinite(scores.get(i)), "score not finite: " + scores);
             assertTrue(i == 0 || scores.get(i) < scores.get(i - 1), "score not falling: " + scores);
@@ -94,13 +104,7 @@ class SparkLabelSmoothingTest {
                 .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(8).nOut(3).activation(Activation.SOFTMAX).build())
                 .build(), SMOOTHING);
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, conf, trainingMaster());
-        List<Double> scores = new ArrayList<>();
-        scores.add(sparkNet.calculateScore(iris, true));
-        for (int epoch = 0; epoch < EPOCHS; epoch++) {
-            sparkNet.fit(iris);
-            scores.add(sparkNet.calculateScore(iris, true));
-        }
-        assertFallingFiniteScores(scores);
+        assertTrainingLowersTheScore(sparkNet::fit, rdd -> sparkNet.calculateScore(rdd, true));
         assertSmoothed(((BaseOutputLayer) sparkNet.getNetwork().getLayerWiseConfigurations().getConf(1).getLayer())
                 .getLossFn());
         assertSmoothed(((org.deeplearning4j.nn.layers.BaseOutputLayer<?>) sparkNet.getNetwork().getOutputLayer())
@@ -117,13 +121,7 @@ class SparkLabelSmoothingTest {
                 .setOutputs("out")
                 .build(), SMOOTHING);
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, conf, trainingMaster());
-        List<Double> scores = new ArrayList<>();
-        scores.add(sparkNet.calculateScore(iris, true));
-        for (int epoch = 0; epoch < EPOCHS; epoch++) {
-            sparkNet.fit(iris);
-            scores.add(sparkNet.calculateScore(iris, true));
-        }
-        assertFallingFiniteScores(scores);
+        assertTrainingLowersTheScore(sparkNet::fit, rdd -> sparkNet.calculateScore(rdd, true));
         assertSmoothed(((BaseOutputLayer) ((LayerVertex) sparkNet.getNetwork().getConfiguration().getVertices()
                 .get("out")).getLayerConf().getLayer()).getLossFn());
     }

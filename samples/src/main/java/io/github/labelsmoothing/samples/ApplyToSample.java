@@ -2,22 +2,13 @@ package io.github.labelsmoothing.samples;
 
 import io.github.labelsmoothing.LabelSmoothing;
 import java.io.IOException;
-import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.evaluation.classification.Evaluation;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 /**
  * The one-line route: an ordinary DL4J configuration, and {@code LabelSmoothing.applyTo(conf, 0.1)} before building
- * the network. The original configuration is left as it was; the copy prints its smoothed output layer.
+ * the network. The original configuration is left as it was; the copy's output layer shows the smoothed loss.
  *
  * <pre>mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.ApplyToSample</pre>
  */
@@ -28,32 +19,14 @@ public final class ApplyToSample {
 
     /** Optional argument: the number of epochs (default 100). */
     public static void main(String[] args) throws IOException {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 100;
-        DataSet iris = SampleData.iris();
-        iris.shuffle(42);
-        SampleData.Split split = SampleData.split(iris, 0.8);
-
-        MultiLayerConfiguration plain = new NeuralNetConfiguration.Builder()
-                .seed(42)
-                .updater(new Adam(0.01))
-                .list()
-                .layer(new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(16).nOut(3).activation(Activation.SOFTMAX).build())
-                .build();
+        SampleData.Split split = SampleData.irisSplit();
+        MultiLayerConfiguration plain = SampleData.irisClassifier(); // any configuration with a softmax/MCXENT head
 
         MultiLayerConfiguration smoothed = LabelSmoothing.applyTo(plain, 0.1); // <- the one line
 
         System.out.println("output layer loss: " + ((OutputLayer) smoothed.getConf(1).getLayer()).getLossFn());
         MultiLayerNetwork net = new MultiLayerNetwork(smoothed);
         net.init();
-        DataSetIterator train = new ListDataSetIterator<>(split.train().asList(), 16);
-        for (int epoch = 1; epoch <= epochs; epoch++) {
-            net.fit(train);
-            if (epoch % Math.max(1, epochs / 5) == 0 || epoch == epochs) {
-                System.out.printf("epoch %3d/%d  training loss %.4f%n", epoch, epochs, net.score());
-            }
-        }
-        Evaluation eval = net.evaluate(new ListDataSetIterator<>(split.test().asList(), 30));
-        System.out.printf("test accuracy %.3f on %d held-out Iris flowers%n", eval.accuracy(), split.test().numExamples());
+        SampleData.trainAndEvaluate(net, split, SampleData.trainIterator(split), SampleData.epochs(args, 100));
     }
 }

@@ -28,7 +28,7 @@ public final class GraphSample {
 
     /** Optional argument: the number of epochs (default 200). */
     public static void main(String[] args) throws IOException {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        int epochs = SampleData.epochs(args, 200);
         DataSet iris = SampleData.iris();
         INDArray measurements = iris.getFeatures();
         INDArray firstThree = measurements.getColumns(0, 1, 2);

@@ -2,16 +2,12 @@ package io.github.labelsmoothing.samples;
 
 import io.github.labelsmoothing.LossLabelSmoothing;
 import java.io.IOException;
-import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
@@ -25,12 +21,9 @@ public final class LossDropInSample {
     private LossDropInSample() {
     }
 
+    /** Optional argument: the number of epochs (default 100). */
     public static void main(String[] args) throws IOException {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 100;
-        DataSet iris = SampleData.iris();
-        iris.shuffle(42);
-        SampleData.Split split = SampleData.split(iris, 0.8);
-
+        SampleData.Split split = SampleData.irisSplit();
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
                 .seed(42)
                 .updater(new Adam(0.01))
@@ -42,15 +35,6 @@ public final class LossDropInSample {
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
-
-        DataSetIterator train = new ListDataSetIterator<>(split.train().asList(), 16);
-        for (int epoch = 1; epoch <= epochs; epoch++) {
-            net.fit(train);
-            if (epoch % Math.max(1, epochs / 5) == 0 || epoch == epochs) {
-                System.out.printf("epoch %3d/%d  training loss %.4f%n", epoch, epochs, net.score());
-            }
-        }
-        Evaluation eval = net.evaluate(new ListDataSetIterator<>(split.test().asList(), 30));
-        System.out.printf("test accuracy %.3f on %d held-out Iris flowers%n", eval.accuracy(), split.test().numExamples());
+        SampleData.trainAndEvaluate(net, split, SampleData.trainIterator(split), SampleData.epochs(args, 100));
     }
 }

@@ -6,11 +6,23 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.dataset.SplitTestAndTrain;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Offline data for the samples: the Iris data set that ships inside deeplearning4j-core as {@code iris.dat}. */
+/** What the Iris samples share: the data (shipped inside deeplearning4j-core as {@code iris.dat}), the classifier, the loop. */
 public final class SampleData {
 
     /** The iris.dat resource: 150 rows "f1,f2,f3,f4,classIndex". */
@@ -47,5 +59,50 @@ public final class SampleData {
     public static Split split(DataSet data, double fraction) {
         SplitTestAndTrain split = data.splitTestAndTrain(fraction);
         return new Split(split.getTrain(), split.getTest());
+    }
+
+    /** Iris shuffled with a fixed seed, 120 flowers for training and 30 for testing. */
+    public static Split irisSplit() throws IOException {
+        DataSet iris = iris();
+        iris.shuffle(42);
+        return split(iris, 0.8);
+    }
+
+    /** The ordinary Iris classifier of the samples: 4-16-3, ReLU, softmax output with DL4J's plain MCXENT loss. */
+    public static MultiLayerConfiguration irisClassifier() {
+        return irisClassifier(new LossMCXENT());
+    }
+
+    /** The same classifier with the given output loss. */
+    public static MultiLayerConfiguration irisClassifier(ILossFunction loss) {
+        return new NeuralNetConfiguration.Builder()
+                .seed(42)
+                .updater(new Adam(0.01))
+                .list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder().lossFunction(loss).nIn(16).nOut(3).activation(Activation.SOFTMAX).build())
+                .build();
+    }
+
+    /** Trains for {@code epochs} epochs on batches of 16, printing the training loss five times, then test accuracy. */
+    public static void trainAndEvaluate(MultiLayerNetwork net, Split split, DataSetIterator train, int epochs) {
+        for (int epoch = 1; epoch <= epochs; epoch++) {
+            net.fit(train);
+            if (epoch % Math.max(1, epochs / 5) == 0 || epoch == epochs) {
+                System.out.printf("epoch %3d/%d  training loss %.4f%n", epoch, epochs, net.score());
+            }
+        }
+        Evaluation eval = net.evaluate(new ListDataSetIterator<>(split.test().asList(), 30)); // the original labels
+        System.out.printf("test accuracy %.3f on %d held-out Iris flowers%n", eval.accuracy(), split.test().numExamples());
+    }
+
+    /** The training part as an iterator of batches of 16. */
+    public static DataSetIterator trainIterator(Split split) {
+        return new ListDataSetIterator<>(split.train().asList(), 16);
+    }
+
+    /** The first program argument as the number of epochs, or the default. */
+    public static int epochs(String[] args, int defaultEpochs) {
+        return args.length > 0 ? Integer.parseInt(args[0]) : defaultEpochs;
     }
 }
