@@ -198,7 +198,7 @@ public final class LossLabelSmoothing implements ILossFunction {
         BASE,
         /** The base applied to smoothed labels. */
         GENERIC,
-        /** Softmax cross-entropy with dense labels, from one log-softmax. */
+        /** Softmax cross-entropy with dense labels, from one softmax. */
         FUSED,
         /** Softmax cross-entropy with class-index labels, without a dense target. */
         SPARSE
@@ -340,7 +340,7 @@ public final class LossLabelSmoothing implements ILossFunction {
     private static INDArray flatIndices(INDArray classIndices, INDArray like) {
         long n = like.size(0);
         INDArray rowStarts = Nd4j.linspace(DataType.INT64, 0L, n, like.size(1));
-        return classIndices.reshape(n).castTo(DataType.INT64).addi(rowStarts);
+        return rowStarts.addi(classIndices.reshape(n).castTo(DataType.INT64)); // never into the caller's indices
     }
 
     private INDArray weights(DataType type) {

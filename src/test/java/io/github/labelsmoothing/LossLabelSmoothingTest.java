@@ -327,6 +327,18 @@ class LossLabelSmoothingTest {
     }
 
     @Test
+    void integerClassIndicesAreNeverModified() {
+        INDArray[] b = batch(DataType.DOUBLE);
+        INDArray indices = Nd4j.createFromArray(new long[][] {{0}, {3}, {1}, {2}, {3}});
+        LossLabelSmoothing sparse = new LossLabelSmoothing(0.2, new LossSparseMCXENT());
+        INDArray gradient = sparse.computeGradient(indices, b[1], SOFTMAX, null);
+        sparse.computeScoreArray(indices, b[1], SOFTMAX, null);
+        assertEquals(Nd4j.createFromArray(new long[][] {{0}, {3}, {1}, {2}, {3}}), indices);
+        assertClose(new LossLabelSmoothing(0.2).computeGradient(b[0], b[1], SOFTMAX, null), gradient, 1e-12, 0,
+                "INT64 indices give the one-hot result");
+    }
+
+    @Test
     void genericPathHandsTheBaseASmoothedCopyNeverTheCallersArray() {
         ILossFunction base = Mockito.mock(ILossFunction.class);
         INDArray[] b = batch(DataType.DOUBLE);
