@@ -1,0 +1,227 @@
+package io.github.labelsmoothing.samples;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link CalibrationDemo} at a tiny size: its reports for each data source, and one clear error per bad argument. */
+class CalibrationDemoTest {
+
+    private static final String HEADER = "smoothing,accuracy,nll,ece,mean_confidence,train_accuracy";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void syntheticRunWritesOneResultRowPerSmoothingValueAndAReliabilityDiagram() throws IOException {
+        assertEquals(0, CalibrationDemo.run("--smoothing", "0,0.05,0.2", "--train-size", "200", "--test-size", "100",
+                "--epochs", "2", "--hidden", "16", "--out", dir.toString()));
+
+        assertResults(0, 0.05, 0.2);
+        assertReliabilityPng();
+    }
+
+    @Test
+    void sameSeedGivesTheSameNumbers() throws IOException {
+        Path first = dir.resolve("first");
+        Path second = dir.resolve("second");
+        for (Path out : List.of(first, second)) {
+            assertEquals(0, CalibrationDemo.run("--smoothing", "0,0.1", "--train-size", "200", "--test-size", "100",
+                    "--epochs", "3", "--hidden", "16", "--seed", "7", "--out", out.toString()));
+        }
+
+        assertEquals(Files.readAllLines(first.resolve("results.csv")), Files.readAllLines(second.resolve("results.csv")));
+    }
+
+    @Test
+    void irisRunWithHtmlAlsoWritesDl4jCalibrationPages() throws IOException {
+        assertEquals(0, CalibrationDemo.run("--dataset", "iris", "--epochs", "2", "--hidden", "8", "--html",
+                "--out", dir.toString()));
+
+        assertResults(0, 0.1);
+        assertReliabilityPng();
+        assertTrue(Files.size(dir.resolve("calibration-s0.html")) > 0);
+        assertTrue(Files.size(dir.resolve("calibration-s0.1.html")) > 0);
+    }
+
+    @Test
+    void csvRunReadsTheUsersFileWithHeaderAndLabelColumn() throws IOException {
+        Path csv = writeCsv(2);
+
+        assertEquals(0, CalibrationDemo.run("--csv", csv.toString(), "--skip-lines", "1", "--label-column", "0",
+                "--num-classes", "3", "--test-fraction", "0.25", "--smoothing", "0,0.1", "--epochs", "2",
+                "--hidden", "8", "--out", dir.toString()));
+
+        assertResults(0, 0.1);
+        assertReliabilityPng();
+    }
+
+    @Test
+    void unknownDatasetIsRejected() {
+        assertBadArguments("unknown --dataset 'mnist'", "--dataset", "mnist");
+    }
+
+    @Test
+    void missingCsvFileIsRejected() {
+        assertBadArguments("CSV file not found", "--csv", dir.resolve("missing.csv").toString(), "--num-classes", "3");
+    }
+
+    @Test
+    void csvWithoutNumClassesIsRejected() throws IOException {
+        assertBadArguments("--csv needs --num-classes", "--csv", writeCsv(2).toString());
+    }
+
+    @Test
+    void labelColumnOutOfRangeIsRejected() throws IOException {
+        assertBadArguments("--label-column 7 is out of range", "--csv", writeCsv(2).toString(), "--skip-lines", "1",
+                "--label-column", "7", "--num-classes", "3");
+    }
+
+    @Test
+    void classIndexNotBelowNumClassesIsRejected() throws IOException {
+        assertBadArguments("line 4: label 2.0 in column 0 is not a class index in [0, 2)", "--csv",
+                writeCsv(2).toString(), "--skip-lines", "1", "--label-column", "0", "--num-classes", "2");
+    }
+
+    @Test
+    void nonNumericCellIsRejectedWithItsLine() throws IOException {
+        assertBadArguments("line 1, column 0: 'label' is not a number (a header? see --skip-lines)", "--csv",
+                writeCsv(2).toString(), "--num-classes", "3");
+    }
+
+    @Test
+    void smoothingAboveOneIsRejected() {
+        assertBadArguments("--smoothing values must be in [0, 1], got 1.5", "--smoothing", "0,1.5");
+    }
+
+    @Test
+    void negativeSmoothingIsRejected() {
+        assertBadArguments("--smoothing values must be in [0, 1], got -0.1", "--smoothing", "-0.1");
+    }
+
+    @Test
+    void repeatedSmoothingIsRejected() {
+        assertBadArguments("--smoothing values must differ, got 0,0.1,0.1", "--smoothing", "0,0.1,0.10");
+    }
+
+    @Test
+    void nonNumericSmoothingIsRejected() {
+        assertBadArguments("'abc' is not a double", "--smoothing", "abc");
+    }
+
+    @Test
+    void unknownOptionIsRejected() {
+        assertBadArguments("Unknown option: '--frobnicate'", "--frobnicate");
+    }
+
+    @Test
+    void helpPrintsUsageAndSucceeds() {
+        Captured help = run(false, "--help");
+
+        assertEquals(0, help.status());
+        assertTrue(help.text().contains("--smoothing"), help.text());
+    }
+
+    /**
+     * A CSV with a header line and the class index (0, 1, 2) in column 0 before {@code features} features that
+     * separate the classes.
+     */
+    private Path writeCsv(int features) throws IOException {
+        StringBuilder csv = new StringBuilder("label");
+        for (int f = 0; f < features; f++) {
+            csv.append(",x").append(f);
+        }
+        csv.append('\n');
+        for (int i = 0; i < 30; i++) {
+            int label = i % 3;
+            csv.append(label);
+            for (int f = 0; f < features; f++) {
+                csv.append(',').append(label + 0.1 * ((i * 7 + f * 3) % 5));
+            }
+            csv.append('\n');
+        }
+        return Files.writeString(dir.resolve("data.csv"), csv);
+    }
+
+    /** results.csv has the header and one row of in-range numbers per smoothing value, in order. */
+    private void assertResults(double... smoothing) throws IOException {
+        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
+        assertEquals(HEADER, lines.get(0));
+        assertEquals(smoothing.length, lines.size() - 1, () -> String.join("\n", lines));
+        for (int i = 0; i < smoothing.length; i++) {
+            String line = lines.get(i + 1);
+            double[] row = Arrays.stream(line.split(",")).mapToDouble(Double::parseDouble).toArray();
+            double expectedSmoothing = smoothing[i];
+            assertAll(line,
+                    () -> assertEquals(expectedSmoothing, row[0]),
+                    () -> assertInUnitInterval(row[1], "accuracy"),
+                    () -> assertTrue(row[2] > 0 && Double.isFinite(row[2]), "nll > 0"),
+                    () -> assertInUnitInterval(row[3], "ece"),
+                    () -> assertInUnitInterval(row[4], "mean_confidence"),
+                    () -> assertInUnitInterval(row[5], "train_accuracy"));
+        }
+    }
+
+    private static void assertInUnitInterval(double value, String name) {
+        assertTrue(value >= 0 && value <= 1, name + " in [0, 1]");
+    }
+
+    private void assertReliabilityPng() throws IOException {
+        BufferedImage image = ImageIO.read(dir.resolve("reliability.png").toFile());
+        assertNotNull(image, "reliability.png is a PNG");
+        assertTrue(image.getWidth() > 0 && image.getHeight() > 0);
+    }
+
+    /** The demo returns 2 and prints one line naming the problem on stderr, without a stack trace. */
+    private static void assertBadArguments(String expectedMessage, String... args) {
+        Captured run = run(true, args);
+        String stderr = run.text();
+        List<String> messages = stderr.lines().filter(line -> line.startsWith("CalibrationDemo: ")).toList();
+        assertAll(stderr,
+                () -> assertEquals(CalibrationDemo.EXIT_BAD_ARGUMENTS, run.status()),
+                () -> assertEquals(1, messages.size(), "one message"),
+                () -> assertTrue(messages.get(0).contains(expectedMessage), "names the problem"),
+                () -> assertFalse(stderr.lines().anyMatch(line -> line.strip().startsWith("at ")), "no stack trace"),
+                () -> assertFalse(stderr.contains("Exception"), "no exception name"));
+    }
+
+    /** Exit status of a run and what it printed on the captured stream. */
+    private record Captured(int status, String text) {
+    }
+
+    /** Runs the demo capturing stderr (or stdout), which picocli looks up when it first prints. */
+    private static Captured run(boolean stderr, String... args) {
+        PrintStream original = stderr ? System.err : System.out;
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        PrintStream capture = new PrintStream(text, true, StandardCharsets.UTF_8);
+        if (stderr) {
+            System.setErr(capture);
+        } else {
+            System.setOut(capture);
+        }
+        try {
+            return new Captured(CalibrationDemo.run(args), text.toString(StandardCharsets.UTF_8));
+        } finally {
+            if (stderr) {
+                System.setErr(original);
+            } else {
+                System.setOut(original);
+            }
+        }
+    }
+}
