@@ -8,6 +8,8 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.autodiff.loss.LossReduce;
+import org.nd4j.linalg.api.ops.impl.loss.SoftmaxCrossEntropyLoss;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -137,8 +139,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
             case GENERIC -> denseBase().computeScore(smoothedLabels(labels, preOutput), preOutput, activationFn, mask,
                     average);
-            case FUSED, SPARSE -> lossColumn(path, labels, preOutput, softmax(preOutput), mask).sumNumber()
-                    .doubleValue();
+            case FUSED, SPARSE -> scoreColumn(path, labels, preOutput, mask).sumNumber().doubleValue();
         };
         return average && (path == Path.FUSED || path == Path.SPARSE) ? score / preOutput.size(0) : score;
     }
@@ -150,7 +151,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
             case GENERIC -> denseBase().computeScoreArray(smoothedLabels(labels, preOutput), preOutput, activationFn,
                     mask);
-            case FUSED, SPARSE -> lossColumn(path, labels, preOutput, softmax(preOutput), mask);
+            case FUSED, SPARSE -> scoreColumn(path, labels, preOutput, mask);
         };
     }
 
@@ -279,6 +280,20 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /**
+     * Per-example loss as {@code [N,1]}, masked. Dense labels, uniform prior, no class weights: ND4J's native fused
+     * {@code softmax_cross_entropy_loss} op (stable log-sum-exp, the smoothing inside, one call); otherwise
+     * {@link #lossColumn}.
+     */
+    private INDArray scoreColumn(Path path, INDArray labels, INDArray preOutput, INDArray mask) {
+        if (path == Path.FUSED && resolvedPrior.isUniform() && weights(preOutput.dataType()) == null) {
+            INDArray column = Nd4j.exec(new SoftmaxCrossEntropyLoss(labels.castTo(preOutput.dataType()), preOutput,
+                    null, LossReduce.NONE, smoothing))[0];
+            return masked(column.reshape(preOutput.size(0), 1), mask);
+        }
+        return lossColumn(path, labels, preOutput, softmax(preOutput), mask);
+    }
+
+    /**
      * Per-example loss {@code -Σ_k w_k t_k log p_k} with {@code t = (1-s)·y + s·prior} (w = 1 unweighted), as
      * {@code [N,1]}, masked. Computed without a log-probability array: {@code log p_k = z_k - lse} with
      * {@code lse = max_k z_k - log max_k p_k} (exact and finite for any logits, as the largest p is >= 1/K), so
@@ -339,7 +354,7 @@ public final class LossLabelSmoothing implements ILossFunction {
     /** Row-major positions {@code i*K + idx_i} of the labelled classes in a contiguous {@code [N,K]} array. */
     private static INDArray flatIndices(INDArray classIndices, INDArray like) {
         long n = like.size(0);
-        INDArray rowStarts = Nd4j.linspace(DataType.INT64, 0L, n, like.size(1));
+        INDArray rowStarts = Nd4j.linspace(DataType.INT64, 0L, n, like.size(1)).reshape(n); // n = 1 gives a scalar
         return rowStarts.addi(classIndices.reshape(n).castTo(DataType.INT64)); // never into the caller's indices
     }
 
