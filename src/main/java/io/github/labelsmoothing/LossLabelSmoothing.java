@@ -36,7 +36,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>With a softmax activation and {@link LossMCXENT} (with or without weights) or
  * {@link org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood} as base, score and gradient are computed in fused
- * form from one numerically stable log-softmax, without clipping and without a dense smoothed target:
+ * form, exact for any logits, without clipping and without a dense smoothed target:
  * {@code loss = -(1-s)·Σ y·log p - s·Σ prior·log p}, {@code d loss/dz = p - (1-s)·y - s·prior} (weighted: what
  * {@code LossMCXENT(weights)} gives on smoothed labels). With {@link LossSparseMCXENT} the labels are class indices
  * {@code [N,1]} and no {@code [N,K]} target is built. With {@link LossBinaryXENT} the prior is 0.5 per output (Keras
