@@ -109,9 +109,13 @@ public final class LabelSmoothing {
     /**
      * As {@link #applyTo(MultiLayerConfiguration, double)}, for the given layers only (indices into the layer list).
      *
-     * @throws IllegalArgumentException if an index is out of range or its layer is not a classification head
+     * @throws IllegalArgumentException if layerIndices is null, an index is out of range or its layer is not a
+     *                                  classification head
      */
     public static MultiLayerConfiguration applyTo(MultiLayerConfiguration conf, double smoothing, int... layerIndices) {
+        if (layerIndices == null) {
+            throw new IllegalArgumentException("layerIndices must not be null (use applyTo(conf, s) for every head)");
+        }
         return ConfigSmoothing.apply(conf, smoothing, layerIndices.clone());
     }
 
@@ -127,10 +131,14 @@ public final class LabelSmoothing {
     /**
      * As {@link #applyTo(ComputationGraphConfiguration, double)}, for the named layers only (e.g. one head of two).
      *
-     * @throws IllegalArgumentException if a name is not a layer of the graph or not a classification head
+     * @throws IllegalArgumentException if layerNames is null, a name is not a layer of the graph or not a
+     *                                  classification head
      */
     public static ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, double smoothing,
             String... layerNames) {
+        if (layerNames == null) {
+            throw new IllegalArgumentException("layerNames must not be null (use applyTo(conf, s) for every head)");
+        }
         return ConfigSmoothing.apply(conf, smoothing, layerNames.clone());
     }
 

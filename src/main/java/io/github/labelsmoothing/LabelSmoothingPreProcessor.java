@@ -119,9 +119,12 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
          * Only these labels arrays of a MultiDataSet are smoothed (default: all), e.g. the classification heads of a
          * graph that also has a regression output.
          *
-         * @throws IllegalArgumentException if an index is negative or repeated
+         * @throws IllegalArgumentException if none is given, or an index is negative or repeated
          */
         public Builder labelsArrays(int... indices) {
+            if (indices == null || indices.length == 0) {
+                throw new IllegalArgumentException("labelsArrays must name at least one labels array");
+            }
             int[] sorted = indices.clone();
             Arrays.sort(sorted);
             for (int i = 0; i < sorted.length; i++) {
@@ -211,8 +214,9 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         if (indexShaped && numClasses > 0 && !prior.isBernoulli()) {
             out = LabelSmoothing.smoothIndices(labels, numClasses, smoothing, prior, channelsLast);
         } else if (labels.rank() == 1) {
-            throw new IllegalArgumentException("labels of shape " + Arrays.toString(labels.shape())
-                    + " look like class indices: pass numClasses to LabelSmoothingPreProcessor");
+            throw new IllegalArgumentException("labels of shape " + Arrays.toString(labels.shape()) + (prior.isBernoulli()
+                    ? " have no output axis: binary targets must be [N,1] or [N,K]"
+                    : " look like class indices: pass numClasses to LabelSmoothingPreProcessor"));
         } else if (indexShaped || prior.isBernoulli()) {
             checkBernoulliValues(labels);
             out = LabelSmoothing.smoothDense(labels, smoothing, Prior.BERNOULLI, classAxis);

@@ -239,6 +239,9 @@ public final class LossLabelSmoothing implements ILossFunction {
             throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
                     + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
         }
+        if (prior != null) {
+            resolvedPrior.checkClasses(preOutput.size(1));
+        }
         if (mask != null && !isPerExample(mask, preOutput) && !Arrays.equals(mask.shape(), preOutput.shape())) {
             throw new IllegalArgumentException("mask must have shape [N,1] (per example) or " + shapeOf(preOutput)
                     + " (per output), got mask " + shapeOf(mask));
@@ -275,8 +278,10 @@ public final class LossLabelSmoothing implements ILossFunction {
         return base instanceof LossSparseMCXENT;
     }
 
+    /** Softmax into a new c-order array (whatever preOutput's order): the sparse path indexes it flat, row-major. */
     private static INDArray softmax(INDArray preOutput) {
-        return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, preOutput.ulike(), 1))[0];
+        INDArray p = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
+        return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, p, 1))[0];
     }
 
     /**

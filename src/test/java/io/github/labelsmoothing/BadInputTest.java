@@ -123,6 +123,24 @@ class BadInputTest {
         MultiLayerConfiguration mln = (MultiLayerConfiguration) ApplyToTest.headTypes().findFirst().orElseThrow().get()[1];
         cases.add(new Case("applyTo layer out of range", () -> LabelSmoothing.applyTo(mln, 0.1, 5),
                 List.of("layer index", "5")));
+        cases.add(new Case("applyTo null layer indices", () -> LabelSmoothing.applyTo(mln, 0.1, (int[]) null),
+                List.of("layerIndices", "null")));
+        cases.add(new Case("applyTo null layer names", () -> LabelSmoothing.applyTo(ApplyToTest.twoHeadGraph(), 0.1,
+                (String[]) null), List.of("layerNames", "null")));
+        INDArray y4 = Nd4j.createFromArray(new double[][] {{0, 1, 0, 0}});
+        INDArray z4 = Nd4j.createFromArray(new double[][] {{0.5, -1, 2, 0}});
+        for (boolean gradient : new boolean[] {false, true}) {
+            LossLabelSmoothing threeClassPrior = new LossLabelSmoothing(0.1, new LossMCXENT(), new double[] {0.5, 0.3, 0.2});
+            cases.add(new Case("prior of 3 classes on 4 outputs, " + (gradient ? "gradient" : "score"), () -> {
+                if (gradient) {
+                    threeClassPrior.computeGradient(y4, z4, SOFTMAX, null);
+                } else {
+                    threeClassPrior.computeScore(y4, z4, SOFTMAX, null, true);
+                }
+            }, List.of("prior has 3 entries", "4 classes"), y4, z4));
+        }
+        cases.add(new Case("empty labelsArrays", () -> LabelSmoothingPreProcessor.builder(0.1).labelsArrays(),
+                List.of("labelsArrays", "at least one")));
         return cases.stream();
     }
 

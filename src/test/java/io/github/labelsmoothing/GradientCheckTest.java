@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -118,6 +119,21 @@ class GradientCheckTest {
         }
         INDArray mask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1}, {1, 1, 0, 0}, {1, 0, 0, 0}});
         assertTrue(check(conf, input, labels, mask));
+    }
+
+    /** RnnLossLayer hands the loss a column-major [N*T, K] preOutput; sparse [N,1,T] labels with a label mask. */
+    @Test
+    void rnnLossLayerWithSparseLabelsAndALabelMask() {
+        MultiLayerConfiguration conf = builder()
+                .layer(new LSTM.Builder().nIn(2).nOut(3).activation(Activation.TANH).build())
+                .layer(new RnnLossLayer.Builder().lossFunction(new LossLabelSmoothing(0.2, new LossSparseMCXENT()))
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        Nd4j.getRandom().setSeed(11);
+        INDArray input = Nd4j.rand(DataType.DOUBLE, 2, 2, 4);
+        INDArray indices = Nd4j.createFromArray(new double[][][] {{{0, 2, 1, 2}}, {{1, 1, 0, 2}}});
+        INDArray mask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1}, {1, 1, 1, 0}});
+        assertTrue(check(conf, input, indices, mask));
     }
 
     @Test

@@ -326,6 +326,26 @@ class LossLabelSmoothingTest {
         }
     }
 
+    /** DL4J hands losses column-major arrays (RnnLossLayer reshapes to 'f' order): results must not depend on it. */
+    @Test
+    void columnMajorPreOutputGivesTheSameResults() {
+        INDArray[] b = batch(DataType.DOUBLE);
+        INDArray columnMajor = b[1].dup('f');
+        INDArray indices = Nd4j.createFromArray(new double[][] {{0}, {3}, {1}, {2}, {3}});
+        for (LossLabelSmoothing loss : List.of(new LossLabelSmoothing(0.1),
+                new LossLabelSmoothing(0.1, new LossMCXENT(Nd4j.createFromArray(1.0, 2.0, 0.5, 1.5))),
+                new LossLabelSmoothing(0.1, new LossSparseMCXENT()))) {
+            INDArray labels = loss.getBase() instanceof LossSparseMCXENT ? indices : b[0];
+            assertClose(loss.computeGradient(labels, b[1], SOFTMAX, EXAMPLE_MASK),
+                    loss.computeGradient(labels, columnMajor, SOFTMAX, EXAMPLE_MASK), 1e-12, 0, loss + " gradient");
+            assertClose(loss.computeScoreArray(labels, b[1], SOFTMAX, EXAMPLE_MASK),
+                    loss.computeScoreArray(labels, columnMajor, SOFTMAX, EXAMPLE_MASK), 1e-12, 0, loss + " score");
+            Pair<Double, INDArray> both = loss.computeGradientAndScore(labels, columnMajor, SOFTMAX, EXAMPLE_MASK, true);
+            assertClose(loss.computeGradient(labels, b[1], SOFTMAX, EXAMPLE_MASK), both.getSecond(), 1e-12, 0,
+                    loss + " joint gradient");
+        }
+    }
+
     @Test
     void integerClassIndicesAreNeverModified() {
         INDArray[] b = batch(DataType.DOUBLE);
