@@ -9,7 +9,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.autodiff.loss.LossReduce;
-import org.nd4j.linalg.api.ops.impl.loss.SoftmaxCrossEntropyLoss;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -139,7 +138,9 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
             case GENERIC -> denseBase().computeScore(smoothedLabels(labels, preOutput), preOutput, activationFn, mask,
                     average);
-            case FUSED, SPARSE -> scoreColumn(path, labels, preOutput, mask).sumNumber().doubleValue();
+            case FUSED, SPARSE -> isNativeCase(path)
+                    ? nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.SUM).getDouble(0)
+                    : lossColumn(path, labels, preOutput, softmax(preOutput), mask).sumNumber().doubleValue();
         };
         return average && (path == Path.FUSED || path == Path.SPARSE) ? score / preOutput.size(0) : score;
     }
@@ -151,7 +152,8 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
             case GENERIC -> denseBase().computeScoreArray(smoothedLabels(labels, preOutput), preOutput, activationFn,
                     mask);
-            case FUSED, SPARSE -> scoreColumn(path, labels, preOutput, mask);
+            case FUSED, SPARSE -> isNativeCase(path) ? nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.NONE)
+                    : lossColumn(path, labels, preOutput, softmax(preOutput), mask);
         };
     }
 
@@ -284,18 +286,25 @@ public final class LossLabelSmoothing implements ILossFunction {
         return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, p, 1))[0];
     }
 
+    /** Dense labels, uniform prior, no class weights: the case ND4J's native fused op computes. */
+    private boolean isNativeCase(Path path) {
+        return path == Path.FUSED && resolvedPrior.isUniform() && !(base instanceof LossMCXENT m && m.getWeights() != null);
+    }
+
     /**
-     * Per-example loss as {@code [N,1]}, masked. Dense labels, uniform prior, no class weights: ND4J's native fused
-     * {@code softmax_cross_entropy_loss} op (stable log-sum-exp, the smoothing inside, one call); otherwise
-     * {@link #lossColumn}.
+     * ND4J's native fused {@code softmax_cross_entropy_loss} (stable log-sum-exp, the smoothing inside): one call, with
+     * the per-example mask as its per-example weights, summed ({@code SUM}, a scalar) or per example ({@code NONE},
+     * {@code [N,1]}).
      */
-    private INDArray scoreColumn(Path path, INDArray labels, INDArray preOutput, INDArray mask) {
-        if (path == Path.FUSED && resolvedPrior.isUniform() && weights(preOutput.dataType()) == null) {
-            INDArray column = Nd4j.exec(new SoftmaxCrossEntropyLoss(labels.castTo(preOutput.dataType()), preOutput,
-                    null, LossReduce.NONE, smoothing))[0];
-            return masked(column.reshape(preOutput.size(0), 1), mask);
-        }
-        return lossColumn(path, labels, preOutput, softmax(preOutput), mask);
+    private INDArray nativeSoftmaxCrossEntropy(INDArray labels, INDArray preOutput, INDArray mask, LossReduce reduce) {
+        DataType type = preOutput.dataType();
+        long n = preOutput.size(0);
+        INDArray weights = mask == null ? Nd4j.scalar(type, 1.0) : mask.castTo(type).reshape(n, 1);
+        INDArray out = reduce == LossReduce.NONE ? Nd4j.createUninitialized(type, n, 1) : Nd4j.scalar(type, 0.0);
+        Nd4j.exec(DynamicCustomOp.builder("softmax_cross_entropy_loss")
+                .addInputs(preOutput, weights, labels.castTo(type)).addOutputs(out)
+                .addIntegerArguments(reduce.ordinal()).addFloatingPointArguments(smoothing).build());
+        return out;
     }
 
     /**
