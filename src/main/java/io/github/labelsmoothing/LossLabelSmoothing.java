@@ -180,9 +180,12 @@ public final class LossLabelSmoothing implements ILossFunction {
                 return denseBase().computeGradientAndScore(smoothedLabels(labels, preOutput), preOutput.dup(),
                         activationFn, mask, average);
             default:
-                // One softmax shared by score and gradient (the gradient then reuses its array).
+                // The native op's score and the softmax of the gradient measured faster than one shared softmax with
+                // the reduction form at small K; elsewhere score and gradient share one softmax.
                 INDArray p = softmax(preOutput);
-                double score = lossColumn(path, labels, preOutput, p, mask).sumNumber().doubleValue();
+                double score = isNativeCase(path)
+                        ? nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.SUM).getDouble(0)
+                        : lossColumn(path, labels, preOutput, p, mask).sumNumber().doubleValue();
                 INDArray grad = gradient(path, labels, p, mask);
                 return new Pair<>(average ? score / preOutput.size(0) : score, grad);
         }
