@@ -138,9 +138,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
             case GENERIC -> denseBase().computeScore(smoothedLabels(labels, preOutput), preOutput, activationFn, mask,
                     average);
-            case FUSED, SPARSE -> isNativeCase(path)
-                    ? nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.SUM).getDouble(0)
-                    : lossColumn(path, labels, preOutput, softmax(preOutput), mask).sumNumber().doubleValue();
+            case FUSED, SPARSE -> summedScore(path, labels, preOutput, null, mask);
         };
         return average && (path == Path.FUSED || path == Path.SPARSE) ? score / preOutput.size(0) : score;
     }
@@ -183,9 +181,7 @@ public final class LossLabelSmoothing implements ILossFunction {
                 // The native op's score and the softmax of the gradient measured faster than one shared softmax with
                 // the reduction form at small K; elsewhere score and gradient share one softmax.
                 INDArray p = softmax(preOutput);
-                double score = isNativeCase(path)
-                        ? nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.SUM).getDouble(0)
-                        : lossColumn(path, labels, preOutput, p, mask).sumNumber().doubleValue();
+                double score = summedScore(path, labels, preOutput, p, mask);
                 INDArray grad = gradient(path, labels, p, mask);
                 return new Pair<>(average ? score / preOutput.size(0) : score, grad);
         }
@@ -287,6 +283,14 @@ public final class LossLabelSmoothing implements ILossFunction {
     private static INDArray softmax(INDArray preOutput) {
         INDArray p = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
         return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, p, 1))[0];
+    }
+
+    /** The fused paths' summed score; {@code p} is the softmax if the caller has it (read only), else null. */
+    private double summedScore(Path path, INDArray labels, INDArray preOutput, INDArray p, INDArray mask) {
+        if (isNativeCase(path)) {
+            return nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.SUM).getDouble(0);
+        }
+        return lossColumn(path, labels, preOutput, p == null ? softmax(preOutput) : p, mask).sumNumber().doubleValue();
     }
 
     /** Dense labels, uniform prior, no class weights: the case ND4J's native fused op computes. */
