@@ -233,7 +233,7 @@ public final class LabelSmoothing {
                 throw new IllegalArgumentException("class indices must be finite, got "
                         + valueWhere(indices, indices, Conditions.notFinite()));
             }
-            INDArray fraction = indices.sub(Transforms.floor(indices, true));
+            INDArray fraction = Transforms.floor(indices, true).rsubi(indices); // one new array
             if (fraction.amaxNumber().doubleValue() > 0) {
                 throw new IllegalArgumentException("class indices must be whole numbers, got "
                         + valueWhere(indices, fraction, Conditions.notEquals(0)));

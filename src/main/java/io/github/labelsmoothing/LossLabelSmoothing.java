@@ -57,8 +57,7 @@ public final class LossLabelSmoothing implements ILossFunction {
     private final double smoothing;
     @JsonProperty("base")
     private final ILossFunction base;
-    @JsonProperty("prior")
-    private final double[] prior;
+    /** Serialized as "prior" (the custom distribution, or absent) through {@link #getPrior()}. */
     @JsonIgnore
     private final Prior resolvedPrior;
 
@@ -110,7 +109,6 @@ public final class LossLabelSmoothing implements ILossFunction {
         this.smoothing = smoothing;
         this.base = base;
         this.resolvedPrior = base instanceof LossBinaryXENT ? Prior.BERNOULLI : Prior.categorical(prior);
-        this.prior = resolvedPrior.distribution();
     }
 
     /** The smoothing s in [0, 1]. */
@@ -124,8 +122,9 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /** The custom prior over the K classes (a copy), or null for the default (uniform, or 0.5 per binary output). */
+    @JsonProperty("prior")
     public double[] getPrior() {
-        return prior == null ? null : prior.clone();
+        return resolvedPrior.distribution();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -218,7 +217,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             return Path.GENERIC;
         }
         // Weighted sparse labels take the dense fused path (the weights need the target's classes anyway).
-        return sparse && ((LossMCXENT) base).getWeights() == null ? Path.SPARSE : Path.FUSED;
+        return sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED;
     }
 
     private void checkInputs(INDArray labels, INDArray preOutput, INDArray mask, boolean sparse) {
@@ -240,7 +239,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
                     + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
         }
-        if (prior != null) {
+        if (resolvedPrior.isCustom()) {
             resolvedPrior.checkClasses(preOutput.size(1));
         }
         if (mask != null && !isPerExample(mask, preOutput) && !Arrays.equals(mask.shape(), preOutput.shape())) {
@@ -295,7 +294,11 @@ public final class LossLabelSmoothing implements ILossFunction {
 
     /** Dense labels, uniform prior, no class weights: the case ND4J's native fused op computes. */
     private boolean isNativeCase(Path path) {
-        return path == Path.FUSED && resolvedPrior.isUniform() && !(base instanceof LossMCXENT m && m.getWeights() != null);
+        return path == Path.FUSED && resolvedPrior.isUniform() && !hasClassWeights();
+    }
+
+    private boolean hasClassWeights() {
+        return base instanceof LossMCXENT mcxent && mcxent.getWeights() != null;
     }
 
     /**
@@ -332,10 +335,7 @@ public final class LossLabelSmoothing implements ILossFunction {
         } else {
             INDArray y = denseLabels(labels, p);
             labelLogits = Nd4j.getExecutioner().exec(new Dot(y, z, 1));
-            INDArray labelMass = weights == null ? y.sum(true, 1) : y.mmul(weights.reshape(weights.length(), 1));
-            double priorMass = weights == null ? 1
-                    : resolvedPrior.vector(weights.length(), p.dataType()).muli(weights).sumNumber().doubleValue();
-            column = lse.muli(labelMass.muli(1 - smoothing).addi(smoothing * priorMass));
+            column = lse.muli(targetMass(y, weights));
         }
         column.subi(labelLogits.reshape(column.shape()).muli(1 - smoothing));
         column.subi(resolvedPrior.expectation(z).muli(smoothing));
@@ -363,12 +363,9 @@ public final class LossLabelSmoothing implements ILossFunction {
             resolvedPrior.addScaled(p, -smoothing, 1);
             return masked(p, mask);
         }
-        INDArray weightedPrior = resolvedPrior.vector(numClasses, p.dataType()).muli(weights).muli(smoothing);
-        INDArray targetMass = y.mmul(weights.reshape(numClasses, 1)).muli(1 - smoothing)
-                .addi(weightedPrior.sumNumber().doubleValue());
-        p.muliColumnVector(targetMass);
+        p.muliColumnVector(targetMass(y, weights));
         p.subi(y.mulRowVector(weights).muli(1 - smoothing));
-        p.subiRowVector(weightedPrior);
+        p.subiRowVector(resolvedPrior.vector(numClasses, p.dataType()).muli(weights).muli(smoothing));
         return masked(p, mask);
     }
 
@@ -379,9 +376,24 @@ public final class LossLabelSmoothing implements ILossFunction {
         return rowStarts.addi(classIndices.reshape(n).castTo(DataType.INT64)); // never into the caller's indices
     }
 
+    /** LossMCXENT's class weights as a vector of the given type, or null. */
     private INDArray weights(DataType type) {
-        INDArray weights = base instanceof LossMCXENT mcxent ? mcxent.getWeights() : null;
-        return weights == null ? null : weights.castTo(type).reshape(weights.length());
+        if (!hasClassWeights()) {
+            return null;
+        }
+        INDArray weights = ((LossMCXENT) base).getWeights();
+        return weights.castTo(type).reshape(weights.length());
+    }
+
+    /**
+     * Per-example mass of the weighted smoothed target, {@code Σ_k w_k t_k = (1-s)·Σ_k w_k y_k + s·Σ_k w_k prior_k}
+     * as {@code [N,1]} (w = 1 without class weights). The score multiplies it by lse; the weighted gradient by p.
+     */
+    private INDArray targetMass(INDArray y, INDArray weights) {
+        INDArray labelMass = weights == null ? y.sum(true, 1) : y.mmul(weights.reshape(weights.length(), 1));
+        double priorMass = weights == null ? 1
+                : resolvedPrior.vector(weights.length(), y.dataType()).muli(weights).sumNumber().doubleValue();
+        return labelMass.muli(1 - smoothing).addi(smoothing * priorMass);
     }
 
     private static INDArray masked(INDArray values, INDArray mask) {
@@ -393,17 +405,17 @@ public final class LossLabelSmoothing implements ILossFunction {
     @Override
     public boolean equals(Object o) {
         return o instanceof LossLabelSmoothing other && Double.compare(smoothing, other.smoothing) == 0
-                && base.equals(other.base) && Arrays.equals(prior, other.prior);
+                && base.equals(other.base) && resolvedPrior.equals(other.resolvedPrior);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(smoothing, base, Arrays.hashCode(prior));
+        return Objects.hash(smoothing, base, resolvedPrior);
     }
 
     @Override
     public String toString() {
         return "LossLabelSmoothing(smoothing=" + smoothing + ", base=" + base
-                + (prior == null ? "" : ", prior=" + Arrays.toString(prior)) + ")";
+                + (resolvedPrior.isCustom() ? ", prior=" + resolvedPrior : "") + ")";
     }
 }

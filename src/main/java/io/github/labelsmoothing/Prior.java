@@ -57,6 +57,10 @@ final class Prior implements Serializable {
         return distribution == null && !bernoulli;
     }
 
+    boolean isCustom() {
+        return distribution != null;
+    }
+
     boolean isBernoulli() {
         return bernoulli;
     }
@@ -104,10 +108,7 @@ final class Prior implements Serializable {
 
     /** {@code E_prior[x] = sum_k prior_k * x_k} over axis 1 of a 2D array, as an {@code [N,1]} column. */
     INDArray expectation(INDArray x) {
-        if (distribution == null) {
-            return bernoulli ? x.sum(true, 1).muli(0.5) : x.mean(true, 1);
-        }
-        return x.mmul(vector(x.size(1), x.dataType()).reshape(x.size(1), 1));
+        return isUniform() ? x.mean(true, 1) : x.mmul(vector(x.size(1), x.dataType()).reshape(x.size(1), 1));
     }
 
     @Override
