@@ -27,7 +27,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.preprocessor.CompositeDataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.preprocessor.NormalizerStandardize;
@@ -176,85 +175,6 @@ class LabelSmoothingPreProcessorTest {
         assertArrayEquals(new double[] {0.1, 0.9}, mds.getLabels(0).ravel().toDoubleVector(), 1e-15);
     }
 
-    /**
-     * An iterator that hands out the same cached DataSet objects every epoch and runs its preprocessor on each, without
-     * DL4J's isPreProcessed() flag (ExistingDataSetIterator sets that flag; ListDataSetIterator merges new objects).
-     */
-    private static final class CachingIterator implements DataSetIterator {
-        private static final long serialVersionUID = 1L;
-        private final List<DataSet> cached;
-        private DataSetPreProcessor preProcessor;
-        private int cursor;
-        private int preProcessed;
-
-        CachingIterator(List<DataSet> cached) {
-            this.cached = cached;
-        }
-
-        @Override
-        public DataSet next(int num) {
-            return next();
-        }
-
-        @Override
-        public DataSet next() {
-            DataSet ds = cached.get(cursor++);
-            preProcessor.preProcess(ds);
-            preProcessed++;
-            return ds;
-        }
-
-        @Override
-        public boolean hasNext() {
-            return cursor < cached.size();
-        }
-
-        @Override
-        public void reset() {
-            cursor = 0;
-        }
-
-        @Override
-        public int inputColumns() {
-            return (int) cached.get(0).getFeatures().size(1);
-        }
-
-        @Override
-        public int totalOutcomes() {
-            return (int) cached.get(0).getLabels().size(1);
-        }
-
-        @Override
-        public boolean resetSupported() {
-            return true;
-        }
-
-        @Override
-        public boolean asyncSupported() {
-            return false;
-        }
-
-        @Override
-        public int batch() {
-            return cached.get(0).numExamples();
-        }
-
-        @Override
-        public void setPreProcessor(DataSetPreProcessor preProcessor) {
-            this.preProcessor = preProcessor;
-        }
-
-        @Override
-        public DataSetPreProcessor getPreProcessor() {
-            return preProcessor;
-        }
-
-        @Override
-        public List<String> getLabels() {
-            return null;
-        }
-    }
-
     @Test
     void cachedDataSetsOverThreeEpochsAreSmoothedOnce() {
         List<DataSet> cached = new ArrayList<>();
@@ -266,7 +186,7 @@ class LabelSmoothingPreProcessorTest {
         }
         INDArray[] expected = cached.stream().map(ds -> LabelSmoothing.smoothLabels(ds.getLabels(), 0.3))
                 .toArray(INDArray[]::new);
-        CachingIterator it = new CachingIterator(cached);
+        CachedIterators.OfDataSets it = new CachedIterators.OfDataSets(cached, false);
         it.setPreProcessor(new LabelSmoothingPreProcessor(0.3));
         for (int epoch = 0; epoch < 3; epoch++) {
             it.reset();
@@ -278,7 +198,7 @@ class LabelSmoothingPreProcessorTest {
                         + ": " + cached.get(i).getLabels());
             }
         }
-        assertEquals(12, it.preProcessed, "the preprocessor saw every cached data set in every epoch");
+        assertEquals(12, it.served, "the preprocessor saw every cached data set in every epoch");
     }
 
     @Test

@@ -20,9 +20,8 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,13 +32,8 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
-import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -52,22 +46,13 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * Safe in real training pipelines: cached data behind DL4J's async prefetch, the non-mutating form, padding under
  * masks, fully masked batches, float32 with large logits, and double smoothing refused.
  */
+@ExtendWith(ScopePanic.class)
 class PipelineSafetyTest {
     private static final IActivation SOFTMAX = Activation.SOFTMAX.getActivationFunction();
     private static final IActivation SIGMOID = Activation.SIGMOID.getActivationFunction();
     private static final double S = 0.2;
     private static final double[] WEIGHTS = {1.0, 2.0, 0.5, 1.5};
     private static final double[] PRIOR = {0.4, 0.3, 0.2, 0.1};
-
-    @BeforeEach
-    void panicOnWorkspaceLeaks() {
-        Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.SCOPE_PANIC);
-    }
-
-    @AfterEach
-    void stopPanicking() {
-        Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.DISABLED);
-    }
 
     // ---- cached data behind AsyncDataSetIterator -----------------------------------------------------------------
 
@@ -107,7 +92,7 @@ class PipelineSafetyTest {
                 .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(8).nOut(3).activation(Activation.SOFTMAX).build())
                 .build());
         net.init();
-        CachedIterator it = new CachedIterator(cached);
+        CachedIterators.OfDataSets it = new CachedIterators.OfDataSets(cached, true);
         it.setPreProcessor(new LabelSmoothingPreProcessor(S));
         net.fit(it, 5);
 
@@ -132,7 +117,7 @@ class PipelineSafetyTest {
                 .setOutputs("out").build();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
-        CachedMultiIterator it = new CachedMultiIterator(cached);
+        CachedIterators.OfMultiDataSets it = new CachedIterators.OfMultiDataSets(cached, true);
         it.setPreProcessor(new LabelSmoothingPreProcessor(S));
         graph.fit(it, 5);
 
@@ -141,120 +126,6 @@ class PipelineSafetyTest {
             INDArray labels = cached.get(b).getLabels(0);
             assertFalse(labels.isAttached(), "labels of batch " + b + " live in a workspace");
             assertEquals(expected.get(b), labels, "batch " + b + " smoothed exactly once");
-        }
-    }
-
-    /** Hands out the same cached objects every epoch, runs its preprocessor on each, and allows async prefetch. */
-    private abstract static class Cached<T> {
-        final List<T> cached;
-        private int cursor;
-        int served;
-
-        Cached(List<T> cached) {
-            this.cached = cached;
-        }
-
-        abstract void preProcess(T item);
-
-        public T next() {
-            T item = cached.get(cursor++);
-            preProcess(item);
-            served++;
-            return item;
-        }
-
-        public boolean hasNext() {
-            return cursor < cached.size();
-        }
-
-        public void reset() {
-            cursor = 0;
-        }
-
-        public boolean resetSupported() {
-            return true;
-        }
-
-        public boolean asyncSupported() {
-            return true;
-        }
-    }
-
-    private static final class CachedIterator extends Cached<DataSet> implements DataSetIterator {
-        private static final long serialVersionUID = 1L;
-        private DataSetPreProcessor preProcessor;
-
-        CachedIterator(List<DataSet> cached) {
-            super(cached);
-        }
-
-        @Override
-        void preProcess(DataSet item) {
-            preProcessor.preProcess(item);
-        }
-
-        @Override
-        public DataSet next(int num) {
-            return next();
-        }
-
-        @Override
-        public int inputColumns() {
-            return (int) cached.get(0).getFeatures().size(1);
-        }
-
-        @Override
-        public int totalOutcomes() {
-            return (int) cached.get(0).getLabels().size(1);
-        }
-
-        @Override
-        public int batch() {
-            return cached.get(0).numExamples();
-        }
-
-        @Override
-        public void setPreProcessor(DataSetPreProcessor preProcessor) {
-            this.preProcessor = preProcessor;
-        }
-
-        @Override
-        public DataSetPreProcessor getPreProcessor() {
-            return preProcessor;
-        }
-
-        @Override
-        public List<String> getLabels() {
-            return null;
-        }
-    }
-
-    private static final class CachedMultiIterator extends Cached<MultiDataSet> implements MultiDataSetIterator {
-        private static final long serialVersionUID = 1L;
-        private MultiDataSetPreProcessor preProcessor;
-
-        CachedMultiIterator(List<MultiDataSet> cached) {
-            super(cached);
-        }
-
-        @Override
-        void preProcess(MultiDataSet item) {
-            preProcessor.preProcess(item);
-        }
-
-        @Override
-        public MultiDataSet next(int num) {
-            return next();
-        }
-
-        @Override
-        public void setPreProcessor(MultiDataSetPreProcessor preProcessor) {
-            this.preProcessor = preProcessor;
-        }
-
-        @Override
-        public MultiDataSetPreProcessor getPreProcessor() {
-            return preProcessor;
         }
     }
 

@@ -24,9 +24,8 @@ import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.parallelism.ParallelWrapper;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -47,17 +46,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 
 /** Safe inside DL4J: workspaces under SCOPE_PANIC, threads, ParallelWrapper, and no dense target for sparse labels. */
+@ExtendWith(ScopePanic.class)
 class SafetyTest {
-
-    @BeforeEach
-    void panicOnWorkspaceLeaks() {
-        Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.SCOPE_PANIC);
-    }
-
-    @AfterEach
-    void stopPanicking() {
-        Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.DISABLED);
-    }
 
     private static NeuralNetConfiguration.ListBuilder list() {
         return new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(0.01))
