@@ -2,6 +2,7 @@ package io.github.labelsmoothing.keras;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -64,6 +65,18 @@ class KerasLabelSmoothingTest {
     }
 
     // --- the table ------------------------------------------------------------------------------------------
+
+    @Test
+    void dl4jAloneMissesKerasLossOnSmoothingAndLogits() throws Exception {
+        // The fixtures tell the two imports apart: DL4J's drops label_smoothing (score off by a few percent) and
+        // ignores from_logits (the log of a logit: NaN).
+        for (String file : List.of("seq_cce_smoothed.h5", "seq_cce_logits.h5")) {
+            JsonNode fixture = fixture(file);
+            double dl4j = KerasModelImport.importKerasSequentialModelAndWeights(path(file)).score(dataSet(fixture));
+            double keras = fixture.get("loss").asDouble();
+            assertFalse(Math.abs(dl4j - keras) <= 0.01 * keras, file + ": DL4J " + dl4j + " vs Keras " + keras);
+        }
+    }
 
     @Test
     void categoricalCrossentropyKeepsLabelSmoothing() throws Exception {
