@@ -139,12 +139,9 @@ public final class KerasLabelSmoothing {
         keras.getOutputLayerNames().sort(Comparator.comparingInt(kerasOrder::indexOf));
         ComputationGraphConfiguration conf = keras.getComputationGraphConfiguration();
         for (Map.Entry<String, OutputLoss> e : losses.entrySet()) {
-            if (e.getValue().smoothing() > 0) {
-                conf = LabelSmoothing.applyTo(conf, e.getValue().smoothing(), e.getKey());
-            }
-        }
-        for (Map.Entry<String, OutputLoss> e : losses.entrySet()) {
-            e.getValue().setLogitsActivation(
+            OutputLoss loss = e.getValue();
+            conf = loss.smoothing() > 0 ? LabelSmoothing.applyTo(conf, loss.smoothing(), e.getKey()) : conf;
+            loss.setLogitsActivation(
                     (BaseLayer) ((LayerVertex) conf.getVertices().get(e.getKey())).getLayerConf().getLayer());
         }
         ComputationGraph graph = new ComputationGraph(conf);

@@ -171,7 +171,11 @@ class KerasLabelSmoothingTest {
 
     @Test
     void functionalSingleLossObjectAppliesToEveryOutput() throws Exception {
-        ComputationGraph graph = KerasLabelSmoothing.importKerasModelAndWeights(path("func_one_loss_two_heads.h5"));
+        String file = path("func_one_loss_two_heads.h5");
+        assertEquals(List.of("head_b_loss"),
+                KerasModelImport.importKerasModelAndWeights(file).getConfiguration().getNetworkOutputs(),
+                "DL4J gives the last layer the loss and drops the other output");
+        ComputationGraph graph = KerasLabelSmoothing.importKerasModelAndWeights(file);
         assertEquals(List.of("head_a_loss", "head_b_loss"), graph.getConfiguration().getNetworkOutputs());
         assertSmoothed(lossOf(graph, "head_a_loss"), 0.1, LossMCXENT.class);
         assertSmoothed(lossOf(graph, "head_b_loss"), 0.1, LossMCXENT.class);
@@ -180,7 +184,11 @@ class KerasLabelSmoothingTest {
 
     @Test
     void functionalLossListGoesToTheOutputsInOrder() throws Exception {
-        ComputationGraph graph = KerasLabelSmoothing.importKerasModelAndWeights(path("func_list_losses.h5"));
+        String file = path("func_list_losses.h5");
+        assertThrows(IllegalStateException.class, () -> KerasModelImport.importKerasModelAndWeights(file),
+                "DL4J reads no loss from a list: a graph without outputs");
+        ComputationGraph graph = KerasLabelSmoothing.importKerasModelAndWeights(file);
+        assertEquals(List.of("head_a_loss", "head_b_loss"), graph.getConfiguration().getNetworkOutputs());
         assertEquals(LossMCXENT.class, lossOf(graph, "head_a_loss").getClass());
         assertSmoothed(lossOf(graph, "head_b_loss"), 0.2, LossMCXENT.class);
         assertScoreIsKeras(graph, "func_list_losses.h5");
