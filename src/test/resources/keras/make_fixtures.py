@@ -228,6 +228,12 @@ sequential("bad_unmappable_loss.h5", 3, "softmax", loss_object("Huber", "huber_l
 sequential("bad_reduction.h5", 3, "softmax", loss_object("CategoricalCrossentropy", "categorical_crossentropy",
                                                          reduction="sum", from_logits=False, label_smoothing=0.1),
            None, one_hot(3))
+# A subclass of CategoricalCrossentropy has its own class_name: its label_smoothing cannot be kept, so it is refused.
+sequential("bad_smoothing_on_subclass.h5", 3, "softmax",
+           loss_object("SmoothedCce", "smoothed_cce", from_logits=False, label_smoothing=0.1), None, one_hot(3))
+two_heads("bad_dict_unknown_output.h5", {"head_a": cce(0.1), "head_c": "categorical_crossentropy"},
+          [cce_fn(0.1), cce_fn(0.0)], [one_hot(3), one_hot(2)])
+two_heads("bad_list_length.h5", [cce(0.1)], [cce_fn(0.1), cce_fn(0.1)], [one_hot(3), one_hot(2)])
 with h5py.File(os.path.join(OUT, "not_keras.h5"), "w") as f:
     f.create_dataset("x", data=np.zeros(3, dtype=np.float32))
 

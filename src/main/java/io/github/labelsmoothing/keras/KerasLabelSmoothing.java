@@ -214,8 +214,8 @@ public final class KerasLabelSmoothing {
             outputs.forEach(output -> perOutput.put(output, loss));
         } else if (loss.isArray()) {
             if (loss.size() != outputs.size()) {
-                throw new IllegalArgumentException("the training configuration lists " + loss.size() + " losses for "
-                        + outputs.size() + " outputs " + outputs);
+                throw new IllegalArgumentException("the training configuration's list of losses has length "
+                        + loss.size() + " but the model has " + outputs.size() + " outputs " + outputs);
             }
             for (int i = 0; i < outputs.size(); i++) {
                 perOutput.put(outputs.get(i), loss.get(i));
@@ -251,6 +251,15 @@ public final class KerasLabelSmoothing {
         if (className == null) {
             throw new IllegalArgumentException("cannot map " + what + ": it is neither a name nor a loss object");
         }
+        String reduction = config.path("reduction").asText("auto");
+        if (!BATCH_MEAN_REDUCTIONS.contains(reduction)) {
+            throw new IllegalArgumentException("cannot keep reduction '" + reduction + "' of " + what
+                    + ": a DL4J score is the batch mean (Keras' " + BATCH_MEAN_REDUCTIONS + ")");
+        }
+        if (config.path("axis").asInt(-1) != -1) {
+            throw new IllegalArgumentException("cannot keep axis " + config.get("axis") + " of " + what
+                    + ": DL4J applies the loss over the last Keras axis (-1)");
+        }
         CrossEntropy crossEntropy = CROSS_ENTROPIES.get(className);
         if (crossEntropy == null) {
             if (config.path("label_smoothing").asDouble(0) != 0 || config.path("from_logits").asBoolean(false)) {
@@ -259,15 +268,6 @@ public final class KerasLabelSmoothing {
             }
             String name = OTHER_LOSS_CLASSES.getOrDefault(className, config.path("name").asText(className));
             return requireMappable(name, what);
-        }
-        String reduction = config.path("reduction").asText("auto");
-        if (!BATCH_MEAN_REDUCTIONS.contains(reduction)) {
-            throw new IllegalArgumentException("cannot keep reduction '" + reduction + "' of " + what
-                    + ": a DL4J score is the batch mean (Keras' " + BATCH_MEAN_REDUCTIONS + ")");
-        }
-        if (config.path("axis").asInt(-1) != -1) {
-            throw new IllegalArgumentException("cannot keep axis " + config.get("axis") + " of " + what
-                    + ": the class axis must be the last one (-1)");
         }
         JsonNode s = config.path("label_smoothing");
         double smoothing = s.isMissingNode() || s.isNull() ? 0 : s.isNumber() ? s.asDouble() : Double.NaN;
@@ -300,7 +300,7 @@ public final class KerasLabelSmoothing {
             config.get("output_layers").forEach(output -> names.add(output.get(0).asText()));
         } else {
             JsonNode layers = config.isArray() ? config : config.path("layers"); // Keras < 2.2.3: a list of layers
-            names.add(layers.get(layers.size() - 1).path("config").path("name").asText());
+            names.add(layers.path(layers.size() - 1).path("config").path("name").asText());
         }
         return names;
     }

@@ -270,6 +270,31 @@ class KerasLabelSmoothingTest {
         assertTrue(e.getMessage().contains("reduction 'sum'"), e.getMessage());
     }
 
+    @Test
+    void labelSmoothingOfALossClassThatCannotKeepItIsRejected() throws Exception {
+        String file = path("bad_smoothing_on_subclass.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
+        assertTrue(e.getMessage().contains("SmoothedCce") && e.getMessage().contains("label_smoothing"),
+                e.getMessage());
+    }
+
+    @Test
+    void perOutputLossForAnUnknownOutputIsRejected() throws Exception {
+        String file = path("bad_dict_unknown_output.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
+        assertTrue(e.getMessage().contains("'head_c'"), e.getMessage());
+    }
+
+    @Test
+    void lossListOfTheWrongLengthIsRejected() throws Exception {
+        String file = path("bad_list_length.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
+        assertTrue(e.getMessage().contains("length 1") && e.getMessage().contains("2 outputs"), e.getMessage());
+    }
+
     // --- helpers -----------------------------------------------------------------------------------------------------
 
     private static String path(String fixture) throws URISyntaxException {
