@@ -234,6 +234,8 @@ sequential("bad_smoothing_on_subclass.h5", 3, "softmax",
 two_heads("bad_dict_unknown_output.h5", {"head_a": cce(0.1), "head_c": "categorical_crossentropy"},
           [cce_fn(0.1), cce_fn(0.0)], [one_hot(3), one_hot(2)])
 two_heads("bad_list_length.h5", [cce(0.1)], [cce_fn(0.1), cce_fn(0.1)], [one_hot(3), one_hot(2)])
+# Unchanged, functional: one loss name for both outputs.
+two_heads("func_plain_string.h5", "categorical_crossentropy", [cce_fn(0.0), cce_fn(0.0)], [one_hot(3), one_hot(2)])
 with h5py.File(os.path.join(OUT, "not_keras.h5"), "w") as f:
     f.create_dataset("x", data=np.zeros(3, dtype=np.float32))
 

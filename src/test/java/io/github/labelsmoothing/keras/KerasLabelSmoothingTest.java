@@ -208,6 +208,17 @@ class KerasLabelSmoothingTest {
     }
 
     @Test
+    void functionalPlainStringLossImportsAsDl4jDoes() throws Exception {
+        String file = path("func_plain_string.h5");
+        ComputationGraph ours = KerasLabelSmoothing.importKerasModelAndWeights(file);
+        ComputationGraph dl4j = KerasModelImport.importKerasModelAndWeights(file);
+        assertEquals(withoutSeed(dl4j.getConfiguration().toJson()), withoutSeed(ours.getConfiguration().toJson()));
+        assertEquals(dl4j.params(), ours.params());
+        assertArrayEquals(dl4j.output(features), ours.output(features));
+        assertScoreIsKeras(ours, "func_plain_string.h5");
+    }
+
+    @Test
     void fileWithoutTrainingConfigurationImportsAsDl4jDoes() throws Exception {
         String file = path("seq_no_training_config.h5");
         MultiLayerNetwork ours = KerasLabelSmoothing.importKerasSequentialModelAndWeights(file);
