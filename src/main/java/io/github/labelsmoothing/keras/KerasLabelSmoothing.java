@@ -9,7 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeSet;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -74,7 +74,7 @@ public final class KerasLabelSmoothing {
             "Poisson", "poisson",
             "CosineSimilarity", "cosine_proximity");
     /** The reductions whose loss is the batch mean, which is what a DL4J score is. */
-    private static final Set<String> BATCH_MEAN_REDUCTIONS = Set.of("auto", "sum_over_batch_size");
+    private static final List<String> BATCH_MEAN_REDUCTIONS = List.of("auto", "sum_over_batch_size");
     private static final String LOSS_LAYER_SUFFIX = "_loss"; // DL4J names an output's loss layer <output>_loss
 
     private KerasLabelSmoothing() {
@@ -264,7 +264,7 @@ public final class KerasLabelSmoothing {
         if (crossEntropy == null) {
             if (config.path("label_smoothing").asDouble(0) != 0 || config.path("from_logits").asBoolean(false)) {
                 throw new IllegalArgumentException("cannot keep label_smoothing/from_logits of " + what + ": only "
-                        + CROSS_ENTROPIES.keySet() + " are mapped with them");
+                        + new TreeSet<>(CROSS_ENTROPIES.keySet()) + " are mapped with them");
             }
             String name = OTHER_LOSS_CLASSES.getOrDefault(className, config.path("name").asText(className));
             return requireMappable(name, what);
