@@ -110,6 +110,26 @@ final class ConfigSmoothing {
                 targets.add(i);
             }
         }
+        return copyWithSmoothing(conf, targets, s);
+    }
+
+    /**
+     * A copy of conf with every {@link LossLabelSmoothing} head (whatever its base) unwrapped to its base loss, or null
+     * if it has none: the network without smoothing, as {@link UnsmoothedLossCalculator} scores it.
+     */
+    static MultiLayerConfiguration unsmoothed(MultiLayerConfiguration conf) {
+        List<Integer> targets = new ArrayList<>();
+        for (int i = 0; i < conf.getConfs().size(); i++) {
+            if (isSmoothed(conf.getConf(i).getLayer())) {
+                targets.add(i);
+            }
+        }
+        return targets.isEmpty() ? null : copyWithSmoothing(conf, targets, 0);
+    }
+
+    /** A copy of conf with smoothing s on the layers at the given indices. */
+    private static MultiLayerConfiguration copyWithSmoothing(MultiLayerConfiguration conf, List<Integer> targets,
+            double s) {
         MultiLayerConfiguration copy = conf.clone();
         for (int i : targets) {
             smooth(copy.getConf(i).getLayer(), s);
@@ -140,11 +160,40 @@ final class ConfigSmoothing {
                 targets.add(name);
             }
         }
+        return copyWithSmoothing(conf, targets, s);
+    }
+
+    /** As {@link #unsmoothed(MultiLayerConfiguration)}, for a graph. */
+    static ComputationGraphConfiguration unsmoothed(ComputationGraphConfiguration conf) {
+        Set<String> targets = new LinkedHashSet<>();
+        for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
+            if (e.getValue() instanceof LayerVertex v && isSmoothed(v.getLayerConf().getLayer())) {
+                targets.add(e.getKey());
+            }
+        }
+        return targets.isEmpty() ? null : copyWithSmoothing(conf, targets, 0);
+    }
+
+    /**
+     * A copy of conf with smoothing s on the named layers. DL4J's {@code clone()} of a graph configuration drops the
+     * iteration and epoch counters (a multi-layer one keeps them): they are copied here, so a copy of a trained
+     * graph's configuration continues its learning-rate schedule and Adam's bias correction where the original was.
+     */
+    private static ComputationGraphConfiguration copyWithSmoothing(ComputationGraphConfiguration conf, Set<String> targets,
+            double s) {
         ComputationGraphConfiguration copy = conf.clone();
+        copy.setIterationCount(conf.getIterationCount());
+        copy.setEpochCount(conf.getEpochCount());
         for (String name : targets) {
             smooth(((LayerVertex) copy.getVertices().get(name)).getLayerConf().getLayer(), s);
         }
         return copy;
+    }
+
+    /** Whether a layer's loss is a {@link LossLabelSmoothing}. */
+    private static boolean isSmoothed(Layer layer) {
+        LossSlot<?> slot = slotOf(layer);
+        return slot != null && slot.get(layer) instanceof LossLabelSmoothing;
     }
 
     private static void requireClassificationHead(Layer layer, String what) {
