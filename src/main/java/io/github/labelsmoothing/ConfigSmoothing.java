@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.Cnn3DLossLayer;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
@@ -131,6 +132,7 @@ final class ConfigSmoothing {
     private static MultiLayerConfiguration copyWithSmoothing(MultiLayerConfiguration conf, List<Integer> targets,
             double s) {
         MultiLayerConfiguration copy = conf.clone();
+        copy.getConfs().forEach(c -> ownUpdaters(c.getLayer()));
         for (int i : targets) {
             smooth(copy.getConf(i).getLayer(), s);
         }
@@ -184,10 +186,31 @@ final class ConfigSmoothing {
         ComputationGraphConfiguration copy = conf.clone();
         copy.setIterationCount(conf.getIterationCount());
         copy.setEpochCount(conf.getEpochCount());
+        for (GraphVertex vertex : copy.getVertices().values()) {
+            if (vertex instanceof LayerVertex v) {
+                ownUpdaters(v.getLayerConf().getLayer());
+            }
+        }
         for (String name : targets) {
             smooth(((LayerVertex) copy.getVertices().get(name)).getLayerConf().getLayer(), s);
         }
         return copy;
+    }
+
+    /**
+     * Gives a cloned layer its own updater configurations. DL4J's configuration {@code clone()} leaves them shared with
+     * the original layer, and {@code setLearningRate} on a network changes them in place: without this, changing the
+     * learning rate of a network built from a copy would change the original's.
+     */
+    private static void ownUpdaters(Layer layer) {
+        if (layer instanceof BaseLayer l) {
+            if (l.getIUpdater() != null) {
+                l.setIUpdater(l.getIUpdater().clone());
+            }
+            if (l.getBiasUpdater() != null) {
+                l.setBiasUpdater(l.getBiasUpdater().clone());
+            }
+        }
     }
 
     /** Whether a layer's loss is a {@link LossLabelSmoothing}. */
