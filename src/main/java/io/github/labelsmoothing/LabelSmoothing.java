@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.shape.OneHot;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
@@ -270,6 +271,30 @@ public final class LabelSmoothing {
         // One-hot scaled by (1 - s) in one op; the prior term then goes through the same place as for dense labels.
         Nd4j.exec(new OneHot(indices, out, numClasses, classAxis == outShape.length - 1 ? -1 : classAxis, 1 - s, 0));
         return prior.addScaled(out, s, classAxis);
+    }
+
+    /**
+     * Class indices with the entries under a 0 mask set to 0, so that padding there (-1, anything) is neither
+     * validated nor used, as DL4J's own sparse loss and PyTorch's {@code ignore_index} ignore it; the masked positions
+     * are zeroed afterwards by the caller. A new array, or the indices themselves without a mask.
+     *
+     * @param mask one value per index (any shape of the same length, e.g. {@code [N,T]} for {@code [N,1,T]}), or null
+     * @throws IllegalArgumentException if the mask's length is not the number of indices
+     */
+    static INDArray unmaskedIndices(INDArray indices, INDArray mask) {
+        if (mask == null) {
+            return indices;
+        }
+        if (mask.length() != indices.length()) {
+            throw new IllegalArgumentException("labels mask must have one value per class index: indices "
+                    + Arrays.toString(indices.shape()) + ", mask " + Arrays.toString(mask.shape()));
+        }
+        INDArray keep = mask.reshape(indices.shape()).neq(0);
+        INDArray out = Nd4j.createUninitialized(indices.dataType(), indices.shape());
+        // select: keep ? indices : 0 (ND4J's where_np picks the other way round in 1.0.0-M2.1)
+        Nd4j.exec(DynamicCustomOp.builder("select").addInputs(keep, indices, Nd4j.zerosLike(indices)).addOutputs(out)
+                .build());
+        return out;
     }
 
     /**

@@ -2,14 +2,14 @@ package io.github.labelsmoothing;
 
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.Set;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 import org.nd4j.linalg.factory.Broadcast;
-import org.nd4j.shade.guava.collect.MapMaker;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Smooths the labels of a training iterator: every labels array becomes {@code (1 - s) * labels + s * prior} along
@@ -22,11 +22,15 @@ import org.nd4j.shade.guava.collect.MapMaker;
  * <p>Labels may be dense ({@code [N,K]}, {@code [N,K,T]}, {@code [N,K,H,W]}; one-hot or soft) or, when numClasses is
  * given, class indices ({@code [N]}, {@code [N,1]}, {@code [N,1,T]}), which become dense smoothed labels. Labels of shape
  * {@code [N,1]} without numClasses are one sigmoid output and are smoothed towards 0.5. Masked label positions stay
- * all-zero. Each call writes new labels arrays into the data set and never writes into the caller's arrays.
+ * all-zero, and class indices there may be anything (padding such as -1 is ignored, as DL4J's own losses do). Each
+ * call writes new labels arrays, allocated outside any workspace, into the data set and never writes into the caller's
+ * arrays; {@link #apply(DataSet)} leaves the data set itself untouched too.
  *
- * <p>Not compounding: a data set whose labels this instance already produced is left as it is, so iterators that
- * hand out the same cached {@code DataSet} objects every epoch get smoothed labels once. Thread-safe (one instance
- * may serve an {@code AsyncDataSetIterator}); serializable; chains in {@code CompositeDataSetPreProcessor}.
+ * <p>Not compounding: labels written by any {@code LabelSmoothingPreProcessor} in this JVM (or a view of them) are left
+ * as they are, so iterators that hand out the same cached {@code DataSet} objects every epoch get smoothed labels once.
+ * A serialized copy (a Spark task's) is new data: use {@link #apply(DataSet)} in a map there. Such labels reaching a
+ * {@link LossLabelSmoothing} with s &gt; 0 are refused (double smoothing). Thread-safe (one instance may serve an
+ * {@code AsyncDataSetIterator}); serializable; chains in {@code CompositeDataSetPreProcessor}.
  */
 public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, MultiDataSetPreProcessor {
     private static final long serialVersionUID = 1L;
@@ -36,8 +40,6 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
     private final boolean channelsLast;
     private final Prior prior;
     private final int[] labelsArrays;
-    /** The labels arrays this instance wrote (weak identity keys): how it recognises data it already smoothed. */
-    private transient volatile Set<INDArray> produced;
 
     /**
      * Smooths dense labels towards the uniform prior.
@@ -156,30 +158,87 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
     // ---------------------------------------------------------------------------------------------------------------
 
     /**
-     * Replaces the data set's labels with smoothed ones (unless this instance produced them).
+     * Replaces the data set's labels with smoothed ones (unless a preprocessor wrote them), in a new array that lives
+     * outside any workspace (an async iterator's workspace is reused for the next batch).
      *
      * @throws IllegalArgumentException if the data set has no labels or its labels or mask do not fit the options;
      *                                  the data set is then unchanged
      */
     @Override
     public void preProcess(DataSet dataSet) {
-        INDArray labels = dataSet.getLabels();
-        if (labels == null) {
-            throw new IllegalArgumentException("DataSet has no labels to smooth");
-        }
-        if (!producedSet().contains(labels)) {
-            dataSet.setLabels(remember(smooth(labels, dataSet.getLabelsMaskArray())));
+        INDArray smoothed = smoothedLabels(dataSet);
+        if (smoothed != null) {
+            dataSet.setLabels(smoothed);
         }
     }
 
     /**
-     * Replaces the selected labels arrays with smoothed ones (those this instance did not produce). All arrays are
-     * computed before any is set, so a rejected call leaves the MultiDataSet unchanged.
+     * The non-mutating form: a new data set with smoothed labels, sharing the features, masks, label names and
+     * metadata; the argument is untouched. For Spark maps ({@code rdd.map(pre::apply)}) and functional pipelines,
+     * where a cached data set must stay as it is so that the next epoch smooths the original labels again.
+     * Labels already written by a preprocessor are shared as they are.
      *
-     * @throws IllegalArgumentException if a selected labels array is missing or does not fit the options
+     * @throws IllegalArgumentException as {@link #preProcess(DataSet)}
+     */
+    public org.nd4j.linalg.dataset.DataSet apply(DataSet dataSet) {
+        INDArray smoothed = smoothedLabels(dataSet);
+        org.nd4j.linalg.dataset.DataSet out = new org.nd4j.linalg.dataset.DataSet(dataSet.getFeatures(),
+                smoothed == null ? dataSet.getLabels() : smoothed, dataSet.getFeaturesMaskArray(),
+                dataSet.getLabelsMaskArray());
+        out.setLabelNames(dataSet.getLabelNamesList());
+        out.setExampleMetaData(dataSet.getExampleMetaData());
+        return out;
+    }
+
+    /**
+     * Replaces the selected labels arrays with smoothed ones (those no preprocessor wrote); null arrays are skipped.
+     * All arrays are computed before any is set, so a rejected call leaves the MultiDataSet unchanged.
+     *
+     * @throws IllegalArgumentException if the MultiDataSet has no labels, labelsArrays selects an array it does not
+     *                                  have, or a selected labels array does not fit the options
      */
     @Override
     public void preProcess(MultiDataSet multiDataSet) {
+        INDArray[] smoothed = smoothedLabels(multiDataSet);
+        for (int i = 0; i < smoothed.length; i++) {
+            if (smoothed[i] != null) {
+                multiDataSet.setLabels(i, smoothed[i]);
+            }
+        }
+    }
+
+    /**
+     * The non-mutating form for a MultiDataSet: a new one with the selected labels arrays smoothed, sharing every
+     * other array and the metadata; the argument is untouched.
+     *
+     * @throws IllegalArgumentException as {@link #preProcess(MultiDataSet)}
+     */
+    public org.nd4j.linalg.dataset.MultiDataSet apply(MultiDataSet multiDataSet) {
+        INDArray[] smoothed = smoothedLabels(multiDataSet);
+        INDArray[] labels = multiDataSet.getLabels().clone();
+        for (int i = 0; i < smoothed.length; i++) {
+            if (smoothed[i] != null) {
+                labels[i] = smoothed[i];
+            }
+        }
+        org.nd4j.linalg.dataset.MultiDataSet out = new org.nd4j.linalg.dataset.MultiDataSet(
+                multiDataSet.getFeatures(), labels, multiDataSet.getFeaturesMaskArrays(),
+                multiDataSet.getLabelsMaskArrays());
+        out.setExampleMetaData(multiDataSet.getExampleMetaData());
+        return out;
+    }
+
+    /** The data set's labels smoothed, or null if a preprocessor already wrote them. */
+    private INDArray smoothedLabels(DataSet dataSet) {
+        INDArray labels = dataSet.getLabels();
+        if (labels == null) {
+            throw new IllegalArgumentException("DataSet has no labels to smooth");
+        }
+        return SmoothedLabels.isMarked(labels) ? null : smooth(labels, dataSet.getLabelsMaskArray());
+    }
+
+    /** The selected labels arrays smoothed (null where not selected, null or already written by a preprocessor). */
+    private INDArray[] smoothedLabels(MultiDataSet multiDataSet) {
         INDArray[] labels = multiDataSet.getLabels();
         if (labels == null || labels.length == 0) {
             throw new IllegalArgumentException("MultiDataSet has no labels to smooth");
@@ -191,44 +250,52 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         INDArray[] masks = multiDataSet.getLabelsMaskArrays();
         INDArray[] smoothed = new INDArray[labels.length];
         for (int i = 0; i < labels.length; i++) {
-            if (labels[i] != null && selected(i) && !producedSet().contains(labels[i])) {
+            if (labels[i] != null && selected(i) && !SmoothedLabels.isMarked(labels[i])) {
                 smoothed[i] = smooth(labels[i], masks == null ? null : masks[i]);
             }
         }
-        for (int i = 0; i < labels.length; i++) {
-            if (smoothed[i] != null) {
-                multiDataSet.setLabels(i, remember(smoothed[i]));
-            }
-        }
+        return smoothed;
     }
 
     private boolean selected(int index) {
         return labelsArrays == null || Arrays.binarySearch(labelsArrays, index) >= 0;
     }
 
-    /** The smoothed copy of one labels array, masked positions zero. */
+    /**
+     * The smoothed copy of one labels array, masked positions zero, allocated outside any workspace (it is stored in
+     * the caller's data set, which outlives an async iterator's workspace cycle) and remembered as smoothed.
+     */
+    @SuppressWarnings("try") // the scope is the point: allocations in it happen outside workspaces
     private INDArray smooth(INDArray labels, INDArray mask) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray out = smoothUnmasked(labels, mask);
+            return SmoothedLabels.mark(mask == null ? out : applyMask(out, mask, channelsLast ? out.rank() - 1 : 1));
+        }
+    }
+
+    /** Smoothed labels before masking; index labels under a 0 mask may hold anything (padding such as -1). */
+    private INDArray smoothUnmasked(INDArray labels, INDArray mask) {
         int classAxis = channelsLast ? labels.rank() - 1 : 1;
         boolean indexShaped = labels.rank() == 1 || labels.size(classAxis) == 1;
-        INDArray out;
         if (indexShaped && numClasses > 0 && !prior.isBernoulli()) {
-            out = LabelSmoothing.smoothIndices(labels, numClasses, smoothing, prior, channelsLast);
-        } else if (labels.rank() == 1) {
+            return LabelSmoothing.smoothIndices(LabelSmoothing.unmaskedIndices(labels, mask), numClasses, smoothing,
+                    prior, channelsLast);
+        }
+        if (labels.rank() == 1) {
             throw new IllegalArgumentException("labels of shape " + Arrays.toString(labels.shape()) + (prior.isBernoulli()
                     ? " have no output axis: binary targets must be [N,1] or [N,K]"
                     : " look like class indices: pass numClasses to LabelSmoothingPreProcessor"));
-        } else if (indexShaped || prior.isBernoulli()) {
-            checkBernoulliValues(labels);
-            out = LabelSmoothing.smoothDense(labels, smoothing, Prior.BERNOULLI, classAxis);
-        } else {
-            if (numClasses > 0 && labels.size(classAxis) != numClasses) {
-                throw new IllegalArgumentException("labels have " + labels.size(classAxis) + " classes on axis "
-                        + classAxis + " but numClasses is " + numClasses + " (shape " + Arrays.toString(labels.shape())
-                        + ")");
-            }
-            out = LabelSmoothing.smoothDense(labels, smoothing, prior, classAxis);
         }
-        return mask == null ? out : applyMask(out, mask, classAxis);
+        if (indexShaped || prior.isBernoulli()) {
+            checkBernoulliValues(labels);
+            return LabelSmoothing.smoothDense(labels, smoothing, Prior.BERNOULLI, classAxis);
+        }
+        if (numClasses > 0 && labels.size(classAxis) != numClasses) {
+            throw new IllegalArgumentException("labels have " + labels.size(classAxis) + " classes on axis "
+                    + classAxis + " but numClasses is " + numClasses + " (shape " + Arrays.toString(labels.shape())
+                    + ")");
+        }
+        return LabelSmoothing.smoothDense(labels, smoothing, prior, classAxis);
     }
 
     /** A single output without numClasses is a Bernoulli target; values outside [0, 1] mean indices were meant. */
@@ -263,26 +330,6 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
                     + Arrays.toString(mask.shape()));
         }
         return Broadcast.mul(labels, m.reshape(withoutClass), labels, dims);
-    }
-
-    private INDArray remember(INDArray smoothed) {
-        producedSet().add(smoothed);
-        return smoothed;
-    }
-
-    private Set<INDArray> producedSet() {
-        Set<INDArray> set = produced;
-        if (set == null) {
-            synchronized (this) {
-                set = produced;
-                if (set == null) {
-                    // Weak keys compared by identity: remembers our arrays without keeping them alive.
-                    set = java.util.Collections.newSetFromMap(new MapMaker().weakKeys().makeMap());
-                    produced = set;
-                }
-            }
-        }
-        return set;
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -44,8 +44,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>Keeps DL4J's semantics: {@code average} divides by the minibatch size, {@code computeScoreArray} is {@code [N,1]},
  * per-example masks {@code [N,1]} zero an example's score and gradient, per-output masks go wherever the base takes
- * them. Never modifies labels, preOutput or mask. Results are in preOutput's data type. Immutable, stateless and
- * thread-safe; serializable with Java serialization and DL4J's JSON/YAML configurations.
+ * them. Never modifies labels, preOutput or mask. Results are in preOutput's data type. Stateless and thread-safe; its own
+ * fields are final, and it holds the base by reference: a base changed after wrapping (class weights through
+ * {@code setWeights}) changes this loss too, so leave it unchanged. Serializable with Java serialization and DL4J's
+ * JSON/YAML configurations.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.NONE, getterVisibility = JsonAutoDetect.Visibility.NONE,
@@ -116,7 +118,10 @@ public final class LossLabelSmoothing implements ILossFunction {
         return smoothing;
     }
 
-    /** The loss evaluated against the smoothed labels. */
+    /**
+     * The loss evaluated against the smoothed labels: the instance given to the constructor, held by reference as DL4J
+     * layers hold their losses. Changing it (e.g. its class weights) changes this loss, its equals and its hashCode.
+     */
     public ILossFunction getBase() {
         return base;
     }
@@ -132,56 +137,56 @@ public final class LossLabelSmoothing implements ILossFunction {
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
             boolean average) {
-        Path path = path(labels, preOutput, activationFn, mask);
-        double score = switch (path) {
+        Call call = call(labels, preOutput, activationFn, mask);
+        double score = switch (call.path()) {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
-            case GENERIC -> denseBase().computeScore(smoothedLabels(labels, preOutput), preOutput, activationFn, mask,
+            case GENERIC -> denseBase().computeScore(smoothedLabels(call, preOutput), preOutput, activationFn, mask,
                     average);
-            case FUSED, SPARSE -> summedScore(path, labels, preOutput, null, mask);
+            case FUSED, SPARSE -> summedScore(call, preOutput, null, mask);
         };
-        return average && (path == Path.FUSED || path == Path.SPARSE) ? score / preOutput.size(0) : score;
+        return average && call.isFused() ? score / preOutput.size(0) : score;
     }
 
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        Path path = path(labels, preOutput, activationFn, mask);
-        return switch (path) {
+        Call call = call(labels, preOutput, activationFn, mask);
+        return switch (call.path()) {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
-            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(labels, preOutput), preOutput, activationFn,
+            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call, preOutput), preOutput, activationFn,
                     mask);
-            case FUSED, SPARSE -> isNativeCase(path) ? nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.NONE)
-                    : lossColumn(path, labels, preOutput, softmax(preOutput), mask);
+            case FUSED, SPARSE -> isNativeCase(call) ? nativeSoftmaxCrossEntropy(call, preOutput, mask, LossReduce.NONE)
+                    : lossColumn(call, preOutput, softmax(preOutput), true, mask);
         };
     }
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        Path path = path(labels, preOutput, activationFn, mask);
-        return switch (path) {
+        Call call = call(labels, preOutput, activationFn, mask);
+        return switch (call.path()) {
             // DL4J's losses backprop through the activation in place on preOutput (softmax does): give them a copy.
             case BASE -> base.computeGradient(labels, preOutput.dup(), activationFn, mask);
-            case GENERIC -> denseBase().computeGradient(smoothedLabels(labels, preOutput), preOutput.dup(),
+            case GENERIC -> denseBase().computeGradient(smoothedLabels(call, preOutput), preOutput.dup(),
                     activationFn, mask);
-            case FUSED, SPARSE -> gradient(path, labels, softmax(preOutput), mask);
+            case FUSED, SPARSE -> gradient(call, softmax(preOutput), mask);
         };
     }
 
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
             IActivation activationFn, INDArray mask, boolean average) {
-        Path path = path(labels, preOutput, activationFn, mask);
-        switch (path) {
+        Call call = call(labels, preOutput, activationFn, mask);
+        switch (call.path()) {
             case BASE:
                 return base.computeGradientAndScore(labels, preOutput.dup(), activationFn, mask, average);
             case GENERIC:
-                return denseBase().computeGradientAndScore(smoothedLabels(labels, preOutput), preOutput.dup(),
+                return denseBase().computeGradientAndScore(smoothedLabels(call, preOutput), preOutput.dup(),
                         activationFn, mask, average);
             default:
                 // The native op's score and the softmax of the gradient measured faster than one shared softmax with
                 // the reduction form at small K; elsewhere score and gradient share one softmax.
                 INDArray p = softmax(preOutput);
-                double score = summedScore(path, labels, preOutput, p, mask);
-                INDArray grad = gradient(path, labels, p, mask);
+                double score = summedScore(call, preOutput, p, mask);
+                INDArray grad = gradient(call, p, mask);
                 return new Pair<>(average ? score / preOutput.size(0) : score, grad);
         }
     }
@@ -205,22 +210,38 @@ public final class LossLabelSmoothing implements ILossFunction {
         SPARSE
     }
 
-    private Path path(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+    /**
+     * A validated call: its path and the labels to compute with (class indices with masked entries set to 0, so that
+     * padding there is never used; the caller's labels otherwise).
+     */
+    private record Call(Path path, INDArray labels) {
+        boolean isFused() {
+            return path == Path.FUSED || path == Path.SPARSE;
+        }
+    }
+
+    private Call call(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         boolean sparse = isSparse();
-        checkInputs(labels, preOutput, mask, sparse);
+        INDArray checked = checkInputs(labels, preOutput, mask, sparse);
         if (smoothing == 0) {
-            return Path.BASE;
+            return new Call(Path.BASE, labels);
+        }
+        if (SmoothedLabels.isMarked(labels)) {
+            throw new IllegalArgumentException("labels were already smoothed by LabelSmoothingPreProcessor; " + this
+                    + " would smooth them twice: use the preprocessor with the plain base loss, or this loss (or "
+                    + "LabelSmoothing.applyTo) with labels that are not preprocessed");
         }
         boolean softmaxCrossEntropy = base instanceof LossMCXENT && activationFn instanceof ActivationSoftmax
                 && (mask == null || isPerExample(mask, preOutput));
         if (!softmaxCrossEntropy) {
-            return Path.GENERIC;
+            return new Call(Path.GENERIC, checked);
         }
         // Weighted sparse labels take the dense fused path (the weights need the target's classes anyway).
-        return sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED;
+        return new Call(sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED, checked);
     }
 
-    private void checkInputs(INDArray labels, INDArray preOutput, INDArray mask, boolean sparse) {
+    /** Validates every input; returns the labels to compute with (see {@link Call}). */
+    private INDArray checkInputs(INDArray labels, INDArray preOutput, INDArray mask, boolean sparse) {
         if (labels == null || preOutput == null) {
             throw new IllegalArgumentException("labels and preOutput must not be null, got labels " + shapeOf(labels)
                     + " and preOutput " + shapeOf(preOutput));
@@ -229,23 +250,29 @@ public final class LossLabelSmoothing implements ILossFunction {
             throw new IllegalArgumentException("preOutput must be 2D [N,K] (DL4J output layers reshape to it), got "
                     + shapeOf(preOutput));
         }
-        if (sparse) {
-            if (labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0)) {
-                throw new IllegalArgumentException("class-index labels for " + base + " must have shape [N,1] with N = "
-                        + preOutput.size(0) + " (preOutput " + shapeOf(preOutput) + "), got labels " + shapeOf(labels));
-            }
-            LabelSmoothing.checkClassIndices(labels, preOutput.size(1));
-        } else if (!labels.equalShapes(preOutput)) {
-            throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
-                    + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
-        }
-        if (resolvedPrior.isCustom()) {
-            resolvedPrior.checkClasses(preOutput.size(1));
-        }
         if (mask != null && !isPerExample(mask, preOutput) && !Arrays.equals(mask.shape(), preOutput.shape())) {
             throw new IllegalArgumentException("mask must have shape [N,1] (per example) or " + shapeOf(preOutput)
                     + " (per output), got mask " + shapeOf(mask));
         }
+        if (resolvedPrior.isCustom()) {
+            resolvedPrior.checkClasses(preOutput.size(1));
+        }
+        if (!sparse) {
+            if (!labels.equalShapes(preOutput)) {
+                throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
+                        + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
+            }
+            return labels;
+        }
+        if (labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0)) {
+            throw new IllegalArgumentException("class-index labels for " + base + " must have shape [N,1] with N = "
+                    + preOutput.size(0) + " (preOutput " + shapeOf(preOutput) + "), got labels " + shapeOf(labels));
+        }
+        // An example is masked when its whole mask row is 0; its index may then be anything (padding).
+        INDArray exampleMask = mask == null || isPerExample(mask, preOutput) ? mask : Transforms.abs(mask, true).max(true, 1);
+        INDArray indices = LabelSmoothing.unmaskedIndices(labels, exampleMask);
+        LabelSmoothing.checkClassIndices(indices, preOutput.size(1));
+        return indices;
     }
 
     private static boolean isPerExample(INDArray mask, INDArray preOutput) {
@@ -257,9 +284,9 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /** The smoothed labels the generic path hands to the base: always a new array, never the caller's. */
-    private INDArray smoothedLabels(INDArray labels, INDArray preOutput) {
-        return isSparse() ? LabelSmoothing.smoothIndices(labels, (int) preOutput.size(1), smoothing, resolvedPrior)
-                : LabelSmoothing.smoothDense(labels, smoothing, resolvedPrior, 1);
+    private INDArray smoothedLabels(Call call, INDArray preOutput) {
+        return isSparse() ? LabelSmoothing.smoothIndices(call.labels(), (int) preOutput.size(1), smoothing, resolvedPrior)
+                : LabelSmoothing.smoothDense(call.labels(), smoothing, resolvedPrior, 1);
     }
 
     /** The loss taking dense labels that the base stands for (sparse MCXENT is MCXENT on one-hot labels). */
@@ -285,16 +312,17 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /** The fused paths' summed score; {@code p} is the softmax if the caller has it (read only), else null. */
-    private double summedScore(Path path, INDArray labels, INDArray preOutput, INDArray p, INDArray mask) {
-        if (isNativeCase(path)) {
-            return nativeSoftmaxCrossEntropy(labels, preOutput, mask, LossReduce.SUM).getDouble(0);
+    private double summedScore(Call call, INDArray preOutput, INDArray p, INDArray mask) {
+        if (isNativeCase(call)) {
+            return nativeSoftmaxCrossEntropy(call, preOutput, mask, LossReduce.SUM).getDouble(0);
         }
-        return lossColumn(path, labels, preOutput, p == null ? softmax(preOutput) : p, mask).sumNumber().doubleValue();
+        return (p == null ? lossColumn(call, preOutput, softmax(preOutput), true, mask)
+                : lossColumn(call, preOutput, p, false, mask)).sumNumber().doubleValue();
     }
 
     /** Dense labels, uniform prior, no class weights: the case ND4J's native fused op computes. */
-    private boolean isNativeCase(Path path) {
-        return path == Path.FUSED && resolvedPrior.isUniform() && !hasClassWeights();
+    private boolean isNativeCase(Call call) {
+        return call.path() == Path.FUSED && resolvedPrior.isUniform() && !hasClassWeights();
     }
 
     private boolean hasClassWeights() {
@@ -306,39 +334,43 @@ public final class LossLabelSmoothing implements ILossFunction {
      * the per-example mask as its per-example weights, summed ({@code SUM}, a scalar) or per example ({@code NONE},
      * {@code [N,1]}).
      */
-    private INDArray nativeSoftmaxCrossEntropy(INDArray labels, INDArray preOutput, INDArray mask, LossReduce reduce) {
+    private INDArray nativeSoftmaxCrossEntropy(Call call, INDArray preOutput, INDArray mask, LossReduce reduce) {
         DataType type = preOutput.dataType();
         long n = preOutput.size(0);
         INDArray weights = mask == null ? Nd4j.scalar(type, 1.0) : mask.castTo(type).reshape(n, 1);
         INDArray out = reduce == LossReduce.NONE ? Nd4j.createUninitialized(type, n, 1) : Nd4j.scalar(type, 0.0);
         Nd4j.exec(DynamicCustomOp.builder("softmax_cross_entropy_loss")
-                .addInputs(preOutput, weights, labels.castTo(type)).addOutputs(out)
+                .addInputs(preOutput, weights, call.labels().castTo(type)).addOutputs(out)
                 .addIntegerArguments(reduce.ordinal()).addFloatingPointArguments(smoothing).build());
         return out;
     }
 
     /**
      * Per-example loss {@code -Σ_k w_k t_k log p_k} with {@code t = (1-s)·y + s·prior} (w = 1 unweighted), as
-     * {@code [N,1]}, masked. Computed without a log-probability array: {@code log p_k = z_k - lse} with
-     * {@code lse = max_k z_k - log max_k p_k} (exact and finite for any logits, as the largest p is >= 1/K), so
-     * {@code loss = lse·Σ_k w_k t_k - Σ_k w_k t_k z_k}: reductions over z and y only. Reads {@code p}, changes nothing.
+     * {@code [N,1]}, masked. Computed without a log-probability array from the shifted logits {@code x = z - max_k z_k}:
+     * {@code log p_k = x_k - lse} with {@code lse = log Σ_k exp(x_k) = -log max_k p_k} (finite, as the largest p is
+     * >= 1/K), so {@code loss = lse·Σ_k w_k t_k - Σ_k w_k t_k x_k}. The shift keeps every term as small as the logits'
+     * spread: with unshifted logits of 1e4 the two terms would cancel in float32. With {@code consumeP} the shifted
+     * logits overwrite {@code p} (one [N,K] array in all), else {@code p} is only read.
      */
-    private INDArray lossColumn(Path path, INDArray labels, INDArray preOutput, INDArray p, INDArray mask) {
-        INDArray lse = preOutput.max(true, 1).subi(Transforms.log(p.max(true, 1), false));
+    private INDArray lossColumn(Call call, INDArray preOutput, INDArray p, boolean consumeP, INDArray mask) {
+        INDArray lse = Transforms.log(p.max(true, 1), false).negi();
+        INDArray max = preOutput.max(true, 1);
+        INDArray shifted = consumeP ? p.assign(preOutput).subiColumnVector(max) : preOutput.subColumnVector(max);
         INDArray weights = weights(p.dataType());
-        INDArray z = weights == null ? preOutput : preOutput.mulRowVector(weights);
+        INDArray x = weights == null ? shifted : shifted.muliRowVector(weights);
         INDArray column;
         INDArray labelLogits;
-        if (path == Path.SPARSE) { // unweighted, one class per row: the target's mass is 1
-            labelLogits = Nd4j.exec(new Gather(z.reshape(z.length()), flatIndices(labels, z), 0))[0];
+        if (call.path() == Path.SPARSE) { // unweighted, one class per row: the target's mass is 1
+            labelLogits = Nd4j.exec(new Gather(x.reshape(x.length()), flatIndices(call.labels(), x), 0))[0];
             column = lse;
         } else {
-            INDArray y = denseLabels(labels, p);
-            labelLogits = Nd4j.getExecutioner().exec(new Dot(y, z, 1));
+            INDArray y = denseLabels(call.labels(), p);
+            labelLogits = Nd4j.getExecutioner().exec(new Dot(y, x, 1));
             column = lse.muli(targetMass(y, weights));
         }
         column.subi(labelLogits.reshape(column.shape()).muli(1 - smoothing));
-        column.subi(resolvedPrior.expectation(z).muli(smoothing));
+        column.subi(resolvedPrior.expectation(x).muli(smoothing));
         return masked(column, mask);
     }
 
@@ -346,18 +378,18 @@ public final class LossLabelSmoothing implements ILossFunction {
      * Gradient w.r.t. preOutput: {@code p - (1-s)·y - s·prior}; weighted, {@code p·Σ_k w_k t_k - w·t} with
      * {@code t = (1-s)·y + s·prior} (LossMCXENT's weighted softmax gradient). Consumes {@code p}.
      */
-    private INDArray gradient(Path path, INDArray labels, INDArray p, INDArray mask) {
+    private INDArray gradient(Call call, INDArray p, INDArray mask) {
         long numClasses = p.size(1);
         INDArray weights = weights(p.dataType());
-        if (path == Path.SPARSE) {
+        if (call.path() == Path.SPARSE) {
             resolvedPrior.addScaled(p, -smoothing, 1);
             INDArray updates = Nd4j.valueArrayOf(new long[] {p.size(0)}, 1 - smoothing, p.dataType());
             INDArray flat = p.reshape(p.length());
-            Nd4j.exec(DynamicCustomOp.builder("scatter_sub").addInputs(flat, flatIndices(labels, p), updates)
+            Nd4j.exec(DynamicCustomOp.builder("scatter_sub").addInputs(flat, flatIndices(call.labels(), p), updates)
                     .addOutputs(flat).callInplace(true).build());
             return masked(p, mask);
         }
-        INDArray y = denseLabels(labels, p);
+        INDArray y = denseLabels(call.labels(), p);
         if (weights == null) {
             Nd4j.exec(new Axpy(y, p, p, -(1 - smoothing)));
             resolvedPrior.addScaled(p, -smoothing, 1);

@@ -114,14 +114,21 @@ class LossLabelSmoothingTest {
         assertTrue(Math.abs(clipped - Hand.sum(rows)) > 0.1 * Hand.sum(rows), "clipping error expected, got " + clipped);
     }
 
+    /** The native fused score on random batches against the plain-double formula (independent of ND4J). */
     @Test
-    void equalsNd4jSoftmaxCrossEntropyOp() {
-        for (TorchReference ref : TorchReference.all()) {
-            INDArray expected = Nd4j.loss().softmaxCrossEntropy(ref.oneHot(), ref.logitsArray(), null, LossReduce.SUM,
-                    ref.smoothing());
-            double ours = new LossLabelSmoothing(ref.smoothing())
-                    .computeScore(ref.oneHot(), ref.logitsArray(), SOFTMAX, null, false);
-            assertClose(expected.getDouble(0), ours, RTOL, ATOL, ref.toString());
+    void scoreEqualsTheHandFormulaOnRandomBatches() {
+        Nd4j.getRandom().setSeed(21);
+        for (int k : new int[] {2, 7, 50}) {
+            INDArray logits = Nd4j.randn(DataType.DOUBLE, 9, k).muli(4);
+            INDArray labels = Nd4j.zeros(DataType.DOUBLE, 9, k);
+            for (int i = 0; i < 9; i++) {
+                labels.putScalar(i, (i * 5) % k, 1);
+            }
+            double[] rows = Hand.rowLosses(logits.toDoubleMatrix(), labels.toDoubleMatrix(), 0.15);
+            LossLabelSmoothing loss = new LossLabelSmoothing(0.15);
+            assertClose(Hand.sum(rows), loss.computeScore(labels, logits, SOFTMAX, null, false), RTOL, ATOL, "K=" + k);
+            assertClose(rows, loss.computeScoreArray(labels, logits, SOFTMAX, null).toDoubleVector(), RTOL, ATOL,
+                    "rows, K=" + k);
         }
     }
 

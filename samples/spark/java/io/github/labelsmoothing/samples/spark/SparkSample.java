@@ -1,6 +1,7 @@
 package io.github.labelsmoothing.samples.spark;
 
 import io.github.labelsmoothing.LabelSmoothing;
+import io.github.labelsmoothing.LabelSmoothingPreProcessor;
 import io.github.labelsmoothing.samples.SampleData;
 import java.io.IOException;
 import java.util.Collections;
@@ -24,7 +25,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 /**
  * Label-smoothed training on Apache Spark with DL4J's own Spark integration (parameter averaging): the configuration
  * goes through {@code LabelSmoothing.applyTo}, is shipped to the executors as JSON, and nothing else is needed there
- * beyond this library's jar. Runs on {@code local[2]} unless {@code spark.master} is set (e.g. by spark-submit).
+ * beyond this library's jar. The second route keeps DL4J's plain loss and smooths the labels in an RDD map with
+ * {@code LabelSmoothingPreProcessor.apply}, the non-mutating form that suits cached RDDs. Runs on {@code local[2]} unless {@code spark.master} is set (e.g. by spark-submit).
  *
  * <p>Run it locally with {@code mvn -B -Pspark test -Dtest=SparkSampleTest} (the profile has the JVM flags Spark 3.1
  * needs on Java 17), or on a cluster with {@code spark-submit --class io.github.labelsmoothing.samples.spark.SparkSample}.
@@ -61,6 +63,18 @@ public final class SparkSample {
             }
             System.out.println("output layer loss: "
                     + ((OutputLayer) sparkNet.getNetwork().getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
+
+            // The other route: DL4J's plain loss, labels smoothed in a map. apply() returns new data sets and leaves the
+            // cached RDD as it is, so each epoch smooths the original labels once (preProcess would mutate the cached
+            // objects, and a deserialized copy cannot know it was smoothed before).
+            LabelSmoothingPreProcessor pre = new LabelSmoothingPreProcessor(0.1);
+            JavaRDD<DataSet> smoothedTrain = train.map(pre::apply);
+            SparkDl4jMultiLayer plainNet = new SparkDl4jMultiLayer(sc, conf, master);
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                plainNet.fit(smoothedTrain);
+            }
+            System.out.printf("preprocessor route, %d epochs: loss %.4f on smoothed labels%n", epochs,
+                    plainNet.calculateScore(smoothedTrain, true));
         }
     }
 
