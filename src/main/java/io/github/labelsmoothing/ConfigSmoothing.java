@@ -181,8 +181,8 @@ final class ConfigSmoothing {
      * iteration and epoch counters (a multi-layer one keeps them): they are copied here, so a copy of a trained
      * graph's configuration continues its learning-rate schedule and Adam's bias correction where the original was.
      */
-    private static ComputationGraphConfiguration copyWithSmoothing(ComputationGraphConfiguration conf, Set<String> targets,
-            double s) {
+    private static ComputationGraphConfiguration copyWithSmoothing(ComputationGraphConfiguration conf,
+            Set<String> targets, double s) {
         ComputationGraphConfiguration copy = conf.clone();
         copy.setIterationCount(conf.getIterationCount());
         copy.setEpochCount(conf.getEpochCount());

@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * One validation pass of a smoothed network: {@link UnsmoothedLossCalculator} (which builds an unsmoothed view of the
- * network on the same parameters each call) vs DL4J's {@link DataSetLossCalculator} (the smoothed loss). "mlp": 784-512-10,
- * 1024 examples in batches of 128; "tiny": 4-16-3, one batch of 30 (where building the view weighs most).
+ * network on the same parameters each call) vs DL4J's {@link DataSetLossCalculator} (the smoothed loss).
+ * "mlp": 784-512-10, 1024 examples in batches of 128; "tiny": 4-16-3, one batch of 30 (where the view weighs most).
  */
 @State(Scope.Thread)
 public class ScoreCalculatorBenchmark {
