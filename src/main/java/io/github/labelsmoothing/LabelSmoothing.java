@@ -149,7 +149,7 @@ public final class LabelSmoothing {
      * saving it for serving). Works for networks restored with {@code ModelSerializer}. Listeners are not copied.
      *
      * @param net an initialized network; not changed, also not when the copy trains
-     * @return a new network that shares no array with {@code net}
+     * @return a new network; its parameters and updater state are copies, its configuration is a copy
      * @throws IllegalArgumentException if net is null or not initialized, or s is outside [0, 1] or NaN
      */
     public static MultiLayerNetwork applyTo(MultiLayerNetwork net, double smoothing) {
