@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.Cnn3DLossLayer;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
@@ -110,7 +111,28 @@ final class ConfigSmoothing {
                 targets.add(i);
             }
         }
+        return copyWithSmoothing(conf, targets, s);
+    }
+
+    /**
+     * A copy of conf with every {@link LossLabelSmoothing} head (whatever its base) unwrapped to its base loss, or null
+     * if it has none: the network without smoothing, as {@link UnsmoothedLossCalculator} scores it.
+     */
+    static MultiLayerConfiguration unsmoothed(MultiLayerConfiguration conf) {
+        List<Integer> targets = new ArrayList<>();
+        for (int i = 0; i < conf.getConfs().size(); i++) {
+            if (isSmoothed(conf.getConf(i).getLayer())) {
+                targets.add(i);
+            }
+        }
+        return targets.isEmpty() ? null : copyWithSmoothing(conf, targets, 0);
+    }
+
+    /** A copy of conf with smoothing s on the layers at the given indices. */
+    private static MultiLayerConfiguration copyWithSmoothing(MultiLayerConfiguration conf, List<Integer> targets,
+            double s) {
         MultiLayerConfiguration copy = conf.clone();
+        copy.getConfs().forEach(c -> ownUpdaters(c.getLayer()));
         for (int i : targets) {
             smooth(copy.getConf(i).getLayer(), s);
         }
@@ -140,11 +162,61 @@ final class ConfigSmoothing {
                 targets.add(name);
             }
         }
+        return copyWithSmoothing(conf, targets, s);
+    }
+
+    /** As {@link #unsmoothed(MultiLayerConfiguration)}, for a graph. */
+    static ComputationGraphConfiguration unsmoothed(ComputationGraphConfiguration conf) {
+        Set<String> targets = new LinkedHashSet<>();
+        for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
+            if (e.getValue() instanceof LayerVertex v && isSmoothed(v.getLayerConf().getLayer())) {
+                targets.add(e.getKey());
+            }
+        }
+        return targets.isEmpty() ? null : copyWithSmoothing(conf, targets, 0);
+    }
+
+    /**
+     * A copy of conf with smoothing s on the named layers. DL4J's {@code clone()} of a graph configuration drops the
+     * iteration and epoch counters (a multi-layer one keeps them): they are copied here, so a copy of a trained
+     * graph's configuration continues its learning-rate schedule and Adam's bias correction where the original was.
+     */
+    private static ComputationGraphConfiguration copyWithSmoothing(ComputationGraphConfiguration conf,
+            Set<String> targets, double s) {
         ComputationGraphConfiguration copy = conf.clone();
+        copy.setIterationCount(conf.getIterationCount());
+        copy.setEpochCount(conf.getEpochCount());
+        for (GraphVertex vertex : copy.getVertices().values()) {
+            if (vertex instanceof LayerVertex v) {
+                ownUpdaters(v.getLayerConf().getLayer());
+            }
+        }
         for (String name : targets) {
             smooth(((LayerVertex) copy.getVertices().get(name)).getLayerConf().getLayer(), s);
         }
         return copy;
+    }
+
+    /**
+     * Gives a cloned layer its own updater configurations. DL4J's configuration {@code clone()} leaves them shared with
+     * the original layer, and {@code setLearningRate} on a network changes them in place: without this, changing the
+     * learning rate of a network built from a copy would change the original's.
+     */
+    private static void ownUpdaters(Layer layer) {
+        if (layer instanceof BaseLayer l) {
+            if (l.getIUpdater() != null) {
+                l.setIUpdater(l.getIUpdater().clone());
+            }
+            if (l.getBiasUpdater() != null) {
+                l.setBiasUpdater(l.getBiasUpdater().clone());
+            }
+        }
+    }
+
+    /** Whether a layer's loss is a {@link LossLabelSmoothing}. */
+    private static boolean isSmoothed(Layer layer) {
+        LossSlot<?> slot = slotOf(layer);
+        return slot != null && slot.get(layer) instanceof LossLabelSmoothing;
     }
 
     private static void requireClassificationHead(Layer layer, String what) {

@@ -3,6 +3,8 @@ package io.github.labelsmoothing;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -14,7 +16,8 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Label smoothing for Deeplearning4j: the formula, and the one-line switch for a network configuration.
+ * Label smoothing for Deeplearning4j: the formula, and the one-line switch for a network configuration or a trained
+ * network.
  *
  * <p>Label smoothing (Szegedy et al. 2015, "Rethinking the Inception Architecture", section 7) trains against
  * {@code smoothed = (1 - s) * labels + s * prior} instead of one-hot targets, with {@code s} in [0, 1] and the prior
@@ -114,10 +117,7 @@ public final class LabelSmoothing {
      *                                  classification head
      */
     public static MultiLayerConfiguration applyTo(MultiLayerConfiguration conf, double smoothing, int... layerIndices) {
-        if (layerIndices == null) {
-            throw new IllegalArgumentException("layerIndices must not be null (use applyTo(conf, s) for every head)");
-        }
-        return ConfigSmoothing.apply(conf, smoothing, layerIndices.clone());
+        return ConfigSmoothing.apply(conf, smoothing, checkSelection(layerIndices, "layerIndices").clone());
     }
 
     /**
@@ -137,10 +137,53 @@ public final class LabelSmoothing {
      */
     public static ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, double smoothing,
             String... layerNames) {
-        if (layerNames == null) {
-            throw new IllegalArgumentException("layerNames must not be null (use applyTo(conf, s) for every head)");
-        }
-        return ConfigSmoothing.apply(conf, smoothing, layerNames.clone());
+        return ConfigSmoothing.apply(conf, smoothing, checkSelection(layerNames, "layerNames").clone());
+    }
+
+    /**
+     * Turns label smoothing on for a trained network, for fine-tuning: a new, initialized network whose configuration
+     * is {@link #applyTo(MultiLayerConfiguration, double) applyTo(conf, s)} of the argument's, with a copy of its
+     * parameters, a copy of its updater state (Adam's moments, momentum, ...) and the same iteration and epoch counts,
+     * so the next {@code fit} step is the step the argument would take with the smoothed loss (outputs are the same).
+     * {@code applyTo(net, 0)} removes the smoothing of every classification head (the plain network, e.g. before
+     * saving it for serving). Works for networks restored with {@code ModelSerializer}. Listeners are not copied.
+     *
+     * @param net an initialized network; not changed, also not when the copy trains
+     * @return a new network; its parameters and updater state are copies, its configuration is a copy
+     * @throws IllegalArgumentException if net is null or not initialized, or s is outside [0, 1] or NaN
+     */
+    public static MultiLayerNetwork applyTo(MultiLayerNetwork net, double smoothing) {
+        return NetworkSmoothing.apply(net, smoothing, null);
+    }
+
+    /**
+     * As {@link #applyTo(MultiLayerNetwork, double)}, for the given layers only (indices into the layer list).
+     *
+     * @throws IllegalArgumentException as {@link #applyTo(MultiLayerConfiguration, double, int...)}, or if net is null
+     *                                  or not initialized
+     */
+    public static MultiLayerNetwork applyTo(MultiLayerNetwork net, double smoothing, int... layerIndices) {
+        return NetworkSmoothing.apply(net, smoothing, checkSelection(layerIndices, "layerIndices").clone());
+    }
+
+    /**
+     * As {@link #applyTo(MultiLayerNetwork, double)}, for a graph: every classification head (every output) smoothed,
+     * parameters, updater state and counters copied.
+     *
+     * @param graph an initialized graph; not changed, also not when the copy trains
+     */
+    public static ComputationGraph applyTo(ComputationGraph graph, double smoothing) {
+        return NetworkSmoothing.apply(graph, smoothing, null);
+    }
+
+    /**
+     * As {@link #applyTo(ComputationGraph, double)}, for the named layers only (e.g. one head of two).
+     *
+     * @throws IllegalArgumentException as {@link #applyTo(ComputationGraphConfiguration, double, String...)}, or if
+     *                                  graph is null or not initialized
+     */
+    public static ComputationGraph applyTo(ComputationGraph graph, double smoothing, String... layerNames) {
+        return NetworkSmoothing.apply(graph, smoothing, checkSelection(layerNames, "layerNames").clone());
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -155,6 +198,14 @@ public final class LabelSmoothing {
             throw new IllegalArgumentException("smoothing must be in [0, 1], got " + s);
         }
         return s;
+    }
+
+    /** @throws IllegalArgumentException if the layer selection of a per-head {@code applyTo} is null */
+    private static <T> T checkSelection(T selection, String name) {
+        if (selection == null) {
+            throw new IllegalArgumentException(name + " must not be null (use applyTo(..., s) for every head)");
+        }
+        return selection;
     }
 
     /** @throws IllegalArgumentException if numClasses {@literal <} 2 */

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Runs every small sample's main at a tiny size, so no sample can rot. */
 class SamplesTest {
@@ -53,5 +56,17 @@ class SamplesTest {
         assertTrue(output().contains("species loss: LossLabelSmoothing(smoothing=0.1"), output());
         assertTrue(output().contains("petalWidth loss: LossMSE"), output());
         assertTrue(output().contains("petal width RMSE"), output());
+    }
+
+    @Test
+    void fineTuneSampleRestoresSmoothsAndStopsEarlyOnTheUnsmoothedLoss(@TempDir Path dir) throws Exception {
+        FineTuneSample.main(new String[] {"3", "2", dir.toString()});
+        assertTrue(output().contains("fine-tuning with output loss LossLabelSmoothing(smoothing=0.1"), output());
+        assertTrue(output().contains("fine-tune epoch   2") && output().contains("early stopping: EpochTerminationCondition"),
+                output());
+        assertTrue(output().contains("LossMCXENT") && output().contains("test accuracy"), output());
+        for (String file : new String[] {"pretrained.zip", "fine-tuned.zip", "fine-tuned-serving.zip"}) {
+            assertTrue(Files.size(dir.resolve(file)) > 0, file);
+        }
     }
 }
