@@ -255,7 +255,7 @@ final class CpuSoftmaxXent {
                 double b = priorTerm[c];
                 for (int r = 0; r < rows; r++) {
                     double d = z.get(t.z[r] + zc) - t.max[r];
-                    double e = Math.exp(d);
+                    double e = exp(d);
                     t.sum[r] += e;
                     if (g != null) {
                         g.set(t.g[r] + c, e);
@@ -367,6 +367,35 @@ final class CpuSoftmaxXent {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+
+    private static final double LOG2_E = 1.4426950408889634;
+    /** ln 2 split so that {@code n·LN2_HIGH} is exact for the n that occur (fdlibm's constants). */
+    private static final double LN2_HIGH = 0.6931471803691238;
+    private static final double LN2_LOW = 1.9082149292705877e-10;
+    /** Below this, e^x is subnormal or 0 and counts for nothing next to the row's e^0 = 1. */
+    private static final double EXP_UNDERFLOW = -708;
+
+    /**
+     * {@code e^x} for {@code x <= 0} (NaN stays NaN) within 3 ulp of {@link Math#exp}: {@code x = n·ln2 + r},
+     * {@code |r| <= ln2/2}, {@code e^r} by its degree-12 Taylor polynomial (truncation < 2e-16) in Estrin's form,
+     * times {@code 2^n}. Inlined in the element loops it measured about 1.6x faster than the {@code Math.exp}
+     * intrinsic, a call the JIT cannot overlap with the neighbouring iterations; exp is most of the kernel's time.
+     */
+    static double exp(double x) {
+        if (!(x > EXP_UNDERFLOW)) {
+            return x == x ? 0 : x;
+        }
+        double n = Math.rint(x * LOG2_E);
+        double r = Math.fma(-n, LN2_LOW, Math.fma(-n, LN2_HIGH, x));
+        double r2 = r * r;
+        double r4 = r2 * r2;
+        double low = Math.fma(r2, Math.fma(r, 1.0 / 6, 0.5), 1 + r);
+        double middle = Math.fma(r2, Math.fma(r, 1.0 / 5_040, 1.0 / 720), Math.fma(r, 1.0 / 120, 1.0 / 24));
+        double high = Math.fma(r2, Math.fma(r, 1.0 / 39_916_800, 1.0 / 3_628_800),
+                Math.fma(r, 1.0 / 362_880, 1.0 / 40_320));
+        double poly = Math.fma(r4 * r4, Math.fma(r4, 1.0 / 479_001_600, high), Math.fma(r4, middle, low));
+        return poly * Double.longBitsToDouble(((long) n + 1023) << 52);
+    }
 
     /** The whole native buffer of the array (views included: their {@code offset()} counts from its start). */
     private static ByteBuffer nio(INDArray array) {

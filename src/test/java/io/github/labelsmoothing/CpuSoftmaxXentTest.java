@@ -343,6 +343,23 @@ class CpuSoftmaxXentTest {
         }
     }
 
+    // ---- exp ----------------------------------------------------------------------------------------------------
+
+    @Test
+    void expIsWithinThreeUlpOfMathExpOverTheWholeRangeItTakes() {
+        java.util.Random random = new java.util.Random(26);
+        for (int i = 0; i < 1_000_000; i++) {
+            double x = -random.nextDouble() * (i % 3 == 0 ? 1 : i % 3 == 1 ? 40 : 708);
+            double expected = Math.exp(x);
+            assertEquals(expected, CpuSoftmaxXent.exp(x), 3 * Math.ulp(expected), "exp(" + x + ")");
+        }
+        assertEquals(1.0, CpuSoftmaxXent.exp(0.0), "e^0 is exactly 1: the row's maximum contributes exactly 1");
+        assertEquals(1.0, CpuSoftmaxXent.exp(-0.0));
+        assertEquals(0.0, CpuSoftmaxXent.exp(Double.NEGATIVE_INFINITY));
+        assertEquals(0.0, CpuSoftmaxXent.exp(-800));
+        assertTrue(Double.isNaN(CpuSoftmaxXent.exp(Double.NaN)));
+    }
+
     // ---- bad input ----------------------------------------------------------------------------------------------
 
     static Stream<Arguments> badIndices() {
