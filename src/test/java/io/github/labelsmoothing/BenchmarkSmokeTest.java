@@ -21,8 +21,9 @@ class BenchmarkSmokeTest {
                 .forks(0).warmupIterations(0).measurementIterations(1)
                 .measurementTime(TimeValue.milliseconds(20))
                 .build()).run();
-        // LossBenchmark 4 methods x 2 shapes, SparseLossBenchmark 3, PreProcessorBenchmark 2, FitBenchmark 1 x 2
-        assertEquals(8 + 3 + 2 + 2, results.size());
+        // LossBenchmark 4 methods x 2 shapes, SparseLossBenchmark 3, PreProcessorBenchmark 2, FitBenchmark 1 x 2,
+        // KernelBenchmark 3 methods x 2 shapes x 2 orders
+        assertEquals(8 + 3 + 2 + 2 + 12, results.size());
         for (RunResult result : results) {
             assertTrue(result.getPrimaryResult().getScore() > 0, result.getParams().getBenchmark());
         }
