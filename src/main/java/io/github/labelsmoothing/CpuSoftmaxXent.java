@@ -14,8 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Label-smoothed softmax cross-entropy in one pass over the native buffers of the CPU backend (nd4j-native): per row
  * {@code loss = m·(log Σ_k e^(z_k - M)·Σ_k w_k t_k - Σ_k w_k t_k (z_k - M))} with {@code M = max_k z_k} and
  * {@code t = (1-s)·y + s·prior}, and its gradient {@code m·(p - t)} (class weights: {@code m·(p·Σ_k w_k t_k - w·t)}),
- * computed row block by row block straight from and into the arrays' {@code asNio()} buffers, with one {@code exp} per
- * element and no temporaries beyond per-row scratch.
+ * computed tile of rows by tile of rows straight from and into the arrays' {@code asNio()} buffers: each tile is read
+ * from memory once and swept three times while in cache (row max; exp, sum and label terms; gradient), with one
+ * {@code exp} per element (kept in the gradient buffer between the sweeps) and no temporaries beyond per-row scratch.
  *
  * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout (DL4J's dense layers hand the loss an 'f'-order one: rows are
  * then read column by column in tiles of rows, a cache line of each column at a time). Large batches run in parallel
@@ -25,8 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
 final class CpuSoftmaxXent {
     /**
      * Elements per parallel chunk (rows rounded up to whole tiles): small enough that a batch at the threshold splits
-     * into several chunks ([2048,10]: 5) to balance 2 threads. Fixed by the shape alone, never by the thread count, so the chunks' partial sums, added in
-     * order, give the same total sequentially and in parallel.
+     * into several chunks ([2048,10]: 5) to balance 2 threads. Fixed by the shape alone, never by the thread count,
+     * so the chunks' partial sums, added in order, give the same total sequentially and in parallel.
      */
     private static final int CHUNK_ELEMENTS = 4_096;
     /**
@@ -35,10 +36,10 @@ final class CpuSoftmaxXent {
      * faster ([2048,10]: 210 vs 261 us) with equal medians, the second core being mostly taken by other work.
      */
     private static final long PARALLEL_THRESHOLD = 16_384;
-    /** Rows of a tile processed column by column: 16 floats are one cache line of an 'f'-order column. */
     private static final int MAX_TILE_ROWS = 64;
-    /** Elements of a tile in a row-major layout: three such tiles (z, labels, gradient) stay in the L1 cache. */
-    private static final int ROW_MAJOR_TILE_ELEMENTS = 2_048;
+    /** Elements of a tile, up to the limits below: three such tiles (z, labels, gradient) stay in the L1 cache. */
+    private static final int TILE_ELEMENTS = 2_048;
+    /** Rows of a tile swept column by column: 16 floats are one cache line of an 'f'-order column. */
     private static final int MIN_COLUMN_MAJOR_TILE_ROWS = 16;
 
     private CpuSoftmaxXent() {
@@ -146,6 +147,8 @@ final class CpuSoftmaxXent {
         /** The c-order gradient, or null; holds {@code e^(z - M)} between the exp pass and the gradient pass. */
         final Reals g;
         final int gOffset;
+        /** Sweep a tile row by row (row-major logits) or column by column (any other layout, DL4J's 'f'). */
+        final boolean rowByRow;
         final int tileRows;
 
         Job(INDArray preOutput, INDArray labels, int[] classes, double[] mask, double s, double[] classWeights,
@@ -175,10 +178,10 @@ final class CpuSoftmaxXent {
             this.rowLoss = rowLoss;
             g = gradient == null ? null : Reals.of(gradient);
             gOffset = gradient == null ? 0 : (int) gradient.offset();
-            // Row-major data: a few rows per tile keep the tiles in L1. Column-major: a cache line of each column.
-            tileRows = zColStride == 1
-                    ? Math.max(1, Math.min(MAX_TILE_ROWS, ROW_MAJOR_TILE_ELEMENTS / k))
-                    : Math.max(MIN_COLUMN_MAJOR_TILE_ROWS, Math.min(MAX_TILE_ROWS, ROW_MAJOR_TILE_ELEMENTS / k));
+            // Row-major logits: row by row, a few rows per tile. Otherwise column by column over a cache line of rows.
+            rowByRow = zColStride == 1;
+            tileRows = rowByRow ? Math.max(1, Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / k))
+                    : Math.max(MIN_COLUMN_MAJOR_TILE_ROWS, Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / k));
         }
 
         /** Rows [from, to): their summed loss, added tile by tile in row order. */
@@ -191,7 +194,7 @@ final class CpuSoftmaxXent {
             return total;
         }
 
-        /** Rows [start, end), column by column over the tile's unmasked rows: max, then exp-sum, then gradient. */
+        /** Rows [start, end), over the tile's unmasked rows: max, then exp-sum, then gradient. */
         private double tile(Tile t, int start, int end) {
             int rows = 0;
             for (int i = start; i < end; i++) {
@@ -221,10 +224,17 @@ final class CpuSoftmaxXent {
             if (rows == 0) {
                 return 0;
             }
-            for (int c = 0; c < k; c++) {
-                int zc = c * zColStride;
+            if (rowByRow) {
                 for (int r = 0; r < rows; r++) {
-                    t.max[r] = Math.max(t.max[r], z.get(t.z[r] + zc));
+                    for (int c = 0; c < k; c++) {
+                        t.max[r] = Math.max(t.max[r], z.get(t.z[r] + c * zColStride));
+                    }
+                }
+            } else {
+                for (int c = 0; c < k; c++) {
+                    for (int r = 0; r < rows; r++) {
+                        t.max[r] = Math.max(t.max[r], z.get(t.z[r] + c * zColStride));
+                    }
                 }
             }
             expPass(t, rows);
@@ -253,26 +263,34 @@ final class CpuSoftmaxXent {
          * with {@code Σ w t (z - M)} and the labels' part of {@code Σ w t} on the way.
          */
         private void expPass(Tile t, int rows) {
-            for (int c = 0; c < k; c++) {
-                int zc = c * zColStride;
-                int yc = c * yColStride;
-                double a = labelScale[c];
-                double b = priorTerm[c];
+            if (rowByRow) {
                 for (int r = 0; r < rows; r++) {
-                    double d = z.get(t.z[r] + zc) - t.max[r];
-                    double e = exp(d);
-                    t.sum[r] += e;
-                    if (g != null) {
-                        g.set(t.g[r] + c, e);
-                    }
-                    if (y == null) {
-                        t.dot[r] += b * d;
-                    } else {
-                        double labelPart = a * y.get(t.y[r] + yc);
-                        t.dot[r] += (labelPart + b) * d;
-                        t.mass[r] += labelPart;
+                    for (int c = 0; c < k; c++) {
+                        expElement(t, r, c);
                     }
                 }
+            } else {
+                for (int c = 0; c < k; c++) {
+                    for (int r = 0; r < rows; r++) {
+                        expElement(t, r, c);
+                    }
+                }
+            }
+        }
+
+        private void expElement(Tile t, int r, int c) {
+            double d = z.get(t.z[r] + c * zColStride) - t.max[r];
+            double e = exp(d);
+            t.sum[r] += e;
+            if (g != null) {
+                g.set(t.g[r] + c, e);
+            }
+            if (y == null) {
+                t.dot[r] += priorTerm[c] * d;
+            } else {
+                double labelPart = labelScale[c] * y.get(t.y[r] + c * yColStride);
+                t.dot[r] += (labelPart + priorTerm[c]) * d;
+                t.mass[r] += labelPart;
             }
         }
 
@@ -281,16 +299,26 @@ final class CpuSoftmaxXent {
             for (int r = 0; r < rows; r++) {
                 t.sum[r] = t.m[r] * (weighted ? t.mass[r] : 1) / t.sum[r]; // sum now holds p's factor on e
             }
-            for (int c = 0; c < k; c++) {
-                int yc = c * yColStride;
-                double a = labelScale[c];
-                double b = priorTerm[c];
+            if (rowByRow) {
                 for (int r = 0; r < rows; r++) {
-                    int at = t.g[r] + c;
-                    double target = y == null ? (t.y[r] == c ? a + b : b) : a * y.get(t.y[r] + yc) + b;
-                    g.set(at, g.get(at) * t.sum[r] - t.m[r] * target);
+                    for (int c = 0; c < k; c++) {
+                        gradientElement(t, r, c);
+                    }
+                }
+            } else {
+                for (int c = 0; c < k; c++) {
+                    for (int r = 0; r < rows; r++) {
+                        gradientElement(t, r, c);
+                    }
                 }
             }
+        }
+
+        private void gradientElement(Tile t, int r, int c) {
+            int at = t.g[r] + c;
+            double target = y == null ? (t.y[r] == c ? labelScale[c] + priorTerm[c] : priorTerm[c])
+                    : labelScale[c] * y.get(t.y[r] + c * yColStride) + priorTerm[c];
+            g.set(at, g.get(at) * t.sum[r] - t.m[r] * target);
         }
     }
 
