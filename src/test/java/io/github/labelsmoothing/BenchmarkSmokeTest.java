@@ -22,8 +22,8 @@ class BenchmarkSmokeTest {
                 .measurementTime(TimeValue.milliseconds(20))
                 .build()).run();
         // LossBenchmark 4 methods x 2 shapes, SparseLossBenchmark 3, PreProcessorBenchmark 2, FitBenchmark 1 x 2,
-        // ScoreCalculatorBenchmark 1 x 2 networks x 2 calculators
-        assertEquals(8 + 3 + 2 + 2 + 4, results.size());
+        // ScoreCalculatorBenchmark 1 x 2 networks x 2 calculators, KernelBenchmark 3 methods x 2 shapes x 2 orders
+        assertEquals(8 + 3 + 2 + 2 + 4 + 12, results.size());
         for (RunResult result : results) {
             assertTrue(result.getPrimaryResult().getScore() > 0, result.getParams().getBenchmark());
         }

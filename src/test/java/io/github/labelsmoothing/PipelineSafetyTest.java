@@ -234,15 +234,9 @@ class PipelineSafetyTest {
         INDArray z = Nd4j.createFromArray(Z);
         INDArray mask = column(ROW_MASK);
         LossLabelSmoothing loss = new LossLabelSmoothing(S, base.get());
-        double[][] t = Hand.targets(oneHotRows(PADDED, 4, ROW_MASK), S, null);
-        double[] rows = Hand.rowLosses(Z, t, w);
-        double[][] grad = Hand.gradient(Z, t, w);
-        for (int i = 0; i < rows.length; i++) {
-            rows[i] *= ROW_MASK[i];
-            for (int c = 0; c < 4; c++) {
-                grad[i][c] *= ROW_MASK[i];
-            }
-        }
+        double[][] y = oneHotRows(PADDED, 4, ROW_MASK);
+        double[] rows = Hand.rowLosses(Z, y, S, w, null, ROW_MASK);
+        double[][] grad = Hand.gradient(Z, y, S, w, null, ROW_MASK);
         INDArray indices = column(PADDED);
         assertClose(Hand.sum(rows), loss.computeScore(indices, z, SOFTMAX, mask, false), 1e-12, 0, "score");
         assertClose(rows, loss.computeScoreArray(indices, z, SOFTMAX, mask).toDoubleVector(), 1e-12, 1e-15, "rows");
@@ -338,8 +332,8 @@ class PipelineSafetyTest {
         double[] idx = {0, 3, 1, 2, 3, 1};
         double[] mask = {1, 1, 1, 1, 1, 1};
         double[][] zd = z.castTo(DataType.DOUBLE).toDoubleMatrix();
-        double[][] t = Hand.targets(oneHotRows(idx, 4, mask), S, prior);
-        double[] rows = Hand.rowLosses(zd, t, w);
+        double[][] y = oneHotRows(idx, 4, mask);
+        double[] rows = Hand.rowLosses(zd, y, S, w, prior, null);
         INDArray labels = sparse ? column(idx).castTo(DataType.FLOAT)
                 : Nd4j.createFromArray(oneHotRows(idx, 4, mask)).castTo(DataType.FLOAT);
         INDArray weights = w == null ? null : Nd4j.createFromArray(w).castTo(DataType.FLOAT);
@@ -351,7 +345,7 @@ class PipelineSafetyTest {
                 1e-6, 0, "rows");
         assertClose(Hand.sum(rows), loss.computeGradientAndScore(labels, z, SOFTMAX, null, false).getFirst(), 1e-6, 0,
                 "joint score");
-        assertClose(Nd4j.createFromArray(Hand.gradient(zd, t, w)), loss.computeGradient(labels, z, SOFTMAX, null), 1e-5,
+        assertClose(Nd4j.createFromArray(Hand.gradient(zd, y, S, w, prior, null)), loss.computeGradient(labels, z, SOFTMAX, null), 1e-5,
                 1e-6, "gradient");
     }
 

@@ -1,0 +1,430 @@
+package io.github.labelsmoothing;
+
+import static io.github.labelsmoothing.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The CPU kernel against the plain-double hand formula ({@link Hand}), on every layout and label form it takes. */
+class CpuSoftmaxXentTest {
+
+    private static final double[] WEIGHTS_5 = {0.5, 2, 1, 3, 0.25};
+    private static final double[] PRIOR_5 = {0.4, 0.3, 0.1, 0.1, 0.1};
+
+    // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private static INDArray logits(DataType type, int n, int k, double offset, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.randn(DataType.DOUBLE, n, k).muli(3).addi(offset).castTo(type);
+    }
+
+    /** Class indices 0..k-1 cycling with a stride, as [n,1] of the given type. */
+    private static INDArray indices(int n, int k, DataType type) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (i * 7 + 3) % k;
+        }
+        return Nd4j.createFromArray(v).reshape(n, 1).castTo(type);
+    }
+
+    private static INDArray oneHot(INDArray indices, int k, DataType type) {
+        double[] idx = indices.castTo(DataType.DOUBLE).reshape(indices.length()).toDoubleVector();
+        double[][] out = new double[idx.length][k];
+        for (int i = 0; i < idx.length; i++) {
+            out[i][(int) idx[i]] = 1;
+        }
+        return Nd4j.create(out).castTo(type);
+    }
+
+    /** Labels as the hand formula reads them: dense as they are, class indices one-hot (masked rows: zeros). */
+    private static double[][] denseLabels(INDArray labels, boolean sparse, int n, int k, double[] mask) {
+        if (!sparse) {
+            return labels.castTo(DataType.DOUBLE).toDoubleMatrix();
+        }
+        double[] idx = labels.castTo(DataType.DOUBLE).reshape(n).toDoubleVector();
+        double[][] out = new double[n][k];
+        for (int i = 0; i < n; i++) {
+            if (mask == null || mask[i] != 0) {
+                out[i][(int) idx[i]] = 1;
+            }
+        }
+        return out;
+    }
+
+    private static double[] values(INDArray array) {
+        return array.castTo(DataType.DOUBLE).ravel().toDoubleVector();
+    }
+
+    private static double rtol(INDArray preOutput) {
+        return preOutput.dataType() == DataType.FLOAT ? 1e-6 : 1e-12;
+    }
+
+    /**
+     * Runs the kernel with and without a gradient and checks the total, the per-row losses and the gradient against
+     * the hand formula on the same (float32 or float64) inputs, and that no input changed.
+     */
+    private static void assertMatchesHand(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask,
+            double s, double[] weights, double[] prior) {
+        int n = (int) preOutput.size(0);
+        int k = (int) preOutput.size(1);
+        assertTrue(CpuSoftmaxXent.supports(labels, sparse, preOutput, mask), "supports");
+        INDArray labelsBefore = labels.dup();
+        INDArray preOutputBefore = preOutput.dup();
+        double[] maskValues = mask == null ? null : mask.castTo(DataType.DOUBLE).reshape(n).toDoubleVector();
+        double[][] z = preOutput.castTo(DataType.DOUBLE).toDoubleMatrix();
+        double[][] y = denseLabels(labels, sparse, n, k, maskValues);
+        double[] expectedRows = Hand.rowLosses(z, y, s, weights, prior, maskValues);
+        double[][] expectedGradient = Hand.gradient(z, y, s, weights, prior, maskValues);
+
+        double[] rows = new double[n];
+        Arrays.fill(rows, 7);
+        INDArray gradient = Nd4j.valueArrayOf(new long[] {n, k}, 7.0, preOutput.dataType());
+        double total = CpuSoftmaxXent.run(labels, sparse, preOutput, mask, s, weights, prior, rows, gradient);
+        double scoreOnly = CpuSoftmaxXent.run(labels, sparse, preOutput, mask, s, weights, prior, null, null);
+
+        double rtol = rtol(preOutput);
+        double scale = Math.max(1, Hand.sum(expectedRows));
+        assertClose(Hand.sum(expectedRows), total, rtol, rtol * 1e-3 * scale, "total");
+        assertEquals(total, scoreOnly, "the score alone is the same sum");
+        assertClose(expectedRows, rows, rtol, rtol * 1e-3, "row losses");
+        // float: e^(z-M) is kept in the float gradient between passes, and the result is rounded to float
+        double gradientAtol = preOutput.dataType() == DataType.FLOAT ? 1e-7 : 1e-14;
+        assertClose(Nd4j.create(expectedGradient), gradient, rtol, gradientAtol, "gradient");
+        assertArrayEquals(values(labelsBefore), values(labels), "labels untouched"); // NaN padding equals itself
+        assertArrayEquals(values(preOutputBefore), values(preOutput), "preOutput untouched");
+    }
+
+    // ---- the math on every combination ----------------------------------------------------------------------------
+
+    static Stream<Arguments> combinations() {
+        Stream.Builder<Arguments> out = Stream.builder();
+        for (DataType type : List.of(DataType.FLOAT, DataType.DOUBLE)) {
+            for (boolean sparse : new boolean[] {false, true}) {
+                for (boolean masked : new boolean[] {false, true}) {
+                    for (boolean weighted : new boolean[] {false, true}) {
+                        for (boolean customPrior : new boolean[] {false, true}) {
+                            for (double s : new double[] {0, 0.1, 1}) {
+                                out.add(Arguments.of(type, sparse, masked, weighted, customPrior, s));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out.build();
+    }
+
+    @ParameterizedTest(name = "{0} sparse={1} mask={2} weights={3} prior={4} s={5}")
+    @MethodSource("combinations")
+    void equalsHandFormulaOnEveryCombination(DataType type, boolean sparse, boolean masked, boolean weighted,
+            boolean customPrior, double s) {
+        int n = 7;
+        int k = 5;
+        INDArray z = logits(type, n, k, 0, 11);
+        INDArray idx = indices(n, k, DataType.INT32);
+        INDArray labels = sparse ? idx : oneHot(idx, k, type);
+        INDArray mask = masked ? Nd4j.createFromArray(1.0, 0, 1, 1, 0, 1, 0.5).reshape(n, 1).castTo(type) : null;
+        assertMatchesHand(labels, sparse, z, mask, s, weighted ? WEIGHTS_5 : null, customPrior ? PRIOR_5 : null);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"FLOAT", "DOUBLE"})
+    void softLabelsWhoseMassIsNotOneGivePMinusT(DataType type) {
+        INDArray z = logits(type, 4, 3, 0, 12);
+        INDArray y = Nd4j.createFromArray(new double[][] {{0.2, 0.3, 0.1}, {1, 1, 0}, {0, 0, 0}, {0.5, 0.25, 0.25}})
+                .castTo(type);
+        assertMatchesHand(y, false, z, null, 0.1, null, null);
+        assertMatchesHand(y, false, z, null, 0.1, new double[] {1, 2, 3}, new double[] {0.5, 0.25, 0.25});
+    }
+
+    // ---- sizes and extremes ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} K={1} N={2}")
+    @MethodSource("sizes")
+    void binaryAndLargeClassCountsAndSingleExamples(DataType type, int k, int n) {
+        INDArray z = logits(type, n, k, 0, 13);
+        INDArray idx = indices(n, k, DataType.INT64);
+        assertMatchesHand(idx, true, z, null, 0.1, null, null);
+        assertMatchesHand(oneHot(idx, k, type), false, z, null, 0.1, null, null);
+    }
+
+    static Stream<Arguments> sizes() {
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(
+                Arguments.of(type, 2, 9), Arguments.of(type, 1000, 3), Arguments.of(type, 2, 1),
+                Arguments.of(type, 1000, 1), Arguments.of(type, 10, 1)));
+    }
+
+    @ParameterizedTest(name = "{0} offset {1}")
+    @MethodSource("offsets")
+    void hugeLogitsAreExactInBothPrecisions(DataType type, double offset) {
+        INDArray z = logits(type, 6, 1000, offset, 14);
+        INDArray idx = indices(6, 1000, DataType.INT32);
+        assertMatchesHand(idx, true, z, null, 0.1, null, null);
+        assertMatchesHand(oneHot(idx, 1000, type), false, z, null, 0.1, null, null);
+        INDArray small = logits(type, 5, 5, -offset, 15);
+        assertMatchesHand(oneHot(indices(5, 5, DataType.INT32), 5, type), false, small, null, 0.1, WEIGHTS_5, PRIOR_5);
+    }
+
+    static Stream<Arguments> offsets() {
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(
+                Arguments.of(type, 1e3), Arguments.of(type, 1e4)));
+    }
+
+    @Test
+    void largeLogitsKeepTheLossExactToFloatPrecisionWhereTheDoubleReferenceIsTiny() {
+        // confident rows: loss ~ 1e-4; the shift by the row max keeps it exact relative to itself
+        INDArray z = Nd4j.createFromArray(new float[][] {{10_000f, 9_990f, 9_985f}, {-10_000f, -10_012f, -10_020f}});
+        assertMatchesHand(oneHot(Nd4j.createFromArray(0, 0).reshape(2, 1), 3, DataType.FLOAT), false, z, null, 0,
+                null, null);
+    }
+
+    // ---- layouts ------------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> layouts() {
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of("c", "f", "rows", "columns",
+                "fColumns").map(layout -> Arguments.of(type, layout)));
+    }
+
+    /** A [n,k] array of the given layout holding the values of {@code values}: 'c', 'f', or a view into a bigger one. */
+    private static INDArray laidOut(INDArray values, String layout) {
+        long n = values.size(0);
+        long k = values.size(1);
+        return switch (layout) {
+            case "c" -> values.dup('c');
+            case "f" -> values.dup('f');
+            case "rows" -> {
+                INDArray big = Nd4j.valueArrayOf(new long[] {n + 5, k}, Double.NaN, values.dataType());
+                INDArray view = big.get(interval(3, 3 + n), all());
+                view.assign(values);
+                yield view;
+            }
+            case "columns" -> {
+                INDArray big = Nd4j.valueArrayOf(new long[] {n, k + 4}, Double.NaN, values.dataType());
+                INDArray view = big.get(all(), interval(2, 2 + k));
+                view.assign(values);
+                yield view;
+            }
+            case "fColumns" -> {
+                INDArray big = Nd4j.createUninitialized(values.dataType(), new long[] {n + 3, k + 4}, 'f')
+                        .assign(Double.NaN);
+                INDArray view = big.get(interval(1, 1 + n), interval(2, 2 + k));
+                view.assign(values);
+                yield view;
+            }
+            default -> throw new IllegalArgumentException(layout);
+        };
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("layouts")
+    void anyLayoutOfLogitsAndLabelsGivesTheSameNumbers(DataType type, String layout) {
+        for (int[] nk : new int[][] {{9, 5}, {40, 3}, {3, 70}}) {
+            int n = nk[0];
+            int k = nk[1];
+            INDArray z = laidOut(logits(type, n, k, 5, 16), layout);
+            INDArray idx = indices(n, k, DataType.INT32);
+            INDArray mask = Nd4j.ones(type, n, 1).putScalar(1, 0);
+            double[] weights = k == 5 ? WEIGHTS_5 : null;
+            assertMatchesHand(laidOut(oneHot(idx, k, type), layout), false, z, mask, 0.1, weights, null);
+            assertMatchesHand(idx, true, z, mask, 0.1, weights, null);
+            assertMatchesHand(oneHot(idx, k, type).dup('f'), false, z, null, 0.2, null, null);
+        }
+    }
+
+    @Test
+    void indexLabelsAsAViewOfABiggerArray() {
+        INDArray z = logits(DataType.FLOAT, 6, 4, 0, 17);
+        INDArray big = Nd4j.createFromArray(new int[][] {{9, 0}, {9, 3}, {9, 1}, {9, 2}, {9, 0}, {9, 1}});
+        assertMatchesHand(big.getColumn(1, true), true, z, null, 0.1, null, null);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"INT", "LONG", "FLOAT", "DOUBLE", "SHORT", "BYTE", "UBYTE"})
+    void indexLabelsOfAnyNumericTypeAsColumnOrVector(DataType indexType) {
+        INDArray z = logits(DataType.FLOAT, 8, 6, 0, 18);
+        INDArray idx = indices(8, 6, indexType);
+        assertMatchesHand(idx, true, z, null, 0.1, null, null);
+        assertMatchesHand(idx.reshape(8), true, z, null, 0.1, null, null);
+        INDArray mask = Nd4j.createFromArray(1, 1, 0, 1, 0, 1, 1, 1).castTo(indexType);
+        assertMatchesHand(idx, true, z, mask, 0.1, null, null);
+    }
+
+    // ---- masks --------------------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} padding {1}")
+    @MethodSource("paddings")
+    void maskedClassIndicesAreNeverRead(DataType indexType, double padding) {
+        INDArray z = logits(DataType.FLOAT, 5, 4, 0, 19);
+        INDArray idx = Nd4j.createFromArray(2.0, padding, 1, padding, 3).reshape(5, 1).castTo(indexType);
+        INDArray mask = Nd4j.createFromArray(1f, 0, 1, 0, 1).reshape(5, 1);
+        assertMatchesHand(idx, true, z, mask, 0.1, null, null);
+        assertMatchesHand(idx, true, z, mask.reshape(5), 0.1, null, null);
+    }
+
+    static Stream<Arguments> paddings() {
+        return Stream.of(Arguments.of(DataType.FLOAT, -1.0), Arguments.of(DataType.FLOAT, Double.NaN),
+                Arguments.of(DataType.DOUBLE, 1e9), Arguments.of(DataType.INT32, -1.0),
+                Arguments.of(DataType.INT64, -100.0));
+    }
+
+    @Test
+    void maskedDenseLabelsAreNeverRead() {
+        INDArray z = logits(DataType.DOUBLE, 3, 4, 0, 20);
+        INDArray y = Nd4j.createFromArray(new double[][] {{0, 1, 0, 0}, {Double.NaN, -1, Double.NaN, 5}, {0, 0, 0, 1}});
+        INDArray mask = Nd4j.createFromArray(1.0, 0, 1).reshape(3, 1);
+        assertMatchesHand(y, false, z, mask, 0.1, new double[] {1, 2, 3, 4}, null);
+    }
+
+    @ParameterizedTest(name = "sparse={0}")
+    @ValueSource(booleans = {false, true})
+    void fullyMaskedBatchScoresZeroWithAZeroGradient(boolean sparse) {
+        INDArray z = logits(DataType.FLOAT, 4, 3, 0, 21);
+        INDArray labels = sparse ? Nd4j.createFromArray(-1, -1, -1, -1).reshape(4, 1)
+                : Nd4j.valueArrayOf(new long[] {4, 3}, Float.NaN, DataType.FLOAT);
+        INDArray mask = Nd4j.zeros(DataType.FLOAT, 4, 1);
+        double[] rows = {7, 7, 7, 7};
+        INDArray gradient = Nd4j.valueArrayOf(new long[] {4, 3}, 7f, DataType.FLOAT);
+        assertEquals(0.0, CpuSoftmaxXent.run(labels, sparse, z, mask, 0.1, null, null, rows, gradient));
+        assertArrayEquals(new double[4], rows);
+        assertEquals(Nd4j.zeros(DataType.FLOAT, 4, 3), gradient);
+    }
+
+    // ---- parallel ---------------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> largeShapes() {
+        return Stream.of(Arguments.of(600, 1000, false), Arguments.of(600, 1000, true),
+                Arguments.of(20_000, 10, false), Arguments.of(20_000, 10, true), Arguments.of(70, 3000, true));
+    }
+
+    @ParameterizedTest(name = "[{0},{1}] sparse={2}")
+    @MethodSource("largeShapes")
+    void largeBatchesGiveTheSameBitsWhateverTheThreadCount(int n, int k, boolean sparse)
+            throws InterruptedException, ExecutionException {
+        INDArray z = logits(DataType.FLOAT, n, k, 0, 22).dup('f');
+        INDArray idx = indices(n, k, DataType.INT32);
+        INDArray labels = sparse ? idx : oneHot(idx, k, DataType.FLOAT);
+        INDArray mask = Nd4j.ones(DataType.FLOAT, n, 1).putScalar(n / 2, 0);
+        assertMatchesHand(labels, sparse, z, mask, 0.1, null, null);
+
+        INDArray commonGradient = Nd4j.create(DataType.FLOAT, n, k);
+        double[] commonRows = new double[n];
+        double common = CpuSoftmaxXent.run(labels, sparse, z, mask, 0.1, null, null, commonRows, commonGradient);
+        for (int threads : new int[] {1, 3}) {
+            ForkJoinPool pool = new ForkJoinPool(threads); // a parallel stream runs in the pool it is called from
+            try {
+                INDArray gradient = Nd4j.create(DataType.FLOAT, n, k);
+                double[] rows = new double[n];
+                double total = pool.submit(() -> CpuSoftmaxXent.run(labels, sparse, z, mask, 0.1, null, null, rows,
+                        gradient)).get();
+                assertEquals(common, total, threads + " threads: total");
+                assertArrayEquals(commonRows, rows, threads + " threads: rows");
+                assertEquals(commonGradient, gradient, threads + " threads: gradient");
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    // ---- exp ----------------------------------------------------------------------------------------------------
+
+    @Test
+    void expIsWithinThreeUlpOfMathExpOverTheWholeRangeItTakes() {
+        java.util.Random random = new java.util.Random(26);
+        for (int i = 0; i < 1_000_000; i++) {
+            double x = -random.nextDouble() * (i % 3 == 0 ? 1 : i % 3 == 1 ? 40 : 708);
+            double expected = Math.exp(x);
+            assertEquals(expected, CpuSoftmaxXent.exp(x), 3 * Math.ulp(expected), "exp(" + x + ")");
+        }
+        assertEquals(1.0, CpuSoftmaxXent.exp(0.0), "e^0 is exactly 1: the row's maximum contributes exactly 1");
+        assertEquals(1.0, CpuSoftmaxXent.exp(-0.0));
+        assertEquals(0.0, CpuSoftmaxXent.exp(Double.NEGATIVE_INFINITY));
+        assertEquals(0.0, CpuSoftmaxXent.exp(-800));
+        assertTrue(Double.isNaN(CpuSoftmaxXent.exp(Double.NaN)));
+    }
+
+    // ---- bad input ----------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> badIndices() {
+        return Stream.of(Arguments.of(DataType.FLOAT, 5.0, "must be < numClasses = 3, got 5.0"),
+                Arguments.of(DataType.INT32, 3.0, "must be < numClasses = 3, got 3.0"),
+                Arguments.of(DataType.INT64, -1.0, "must be >= 0, got -1.0"),
+                Arguments.of(DataType.DOUBLE, 1.5, "must be whole numbers, got 1.5"),
+                Arguments.of(DataType.FLOAT, Double.NaN, "must be finite, got NaN"),
+                Arguments.of(DataType.DOUBLE, Double.POSITIVE_INFINITY, "must be finite, got Infinity"));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("badIndices")
+    void badUnmaskedIndexIsNamedAndNothingIsWritten(DataType type, double bad, String message) {
+        INDArray z = logits(DataType.FLOAT, 4, 3, 0, 23);
+        INDArray idx = Nd4j.createFromArray(0.0, 2, bad, 1).reshape(4, 1).castTo(type);
+        double[] rows = {7, 7, 7, 7};
+        INDArray gradient = Nd4j.valueArrayOf(new long[] {4, 3}, 7f, DataType.FLOAT);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, null, rows, gradient));
+        assertTrue(e.getMessage().contains("class indices " + message), e.getMessage());
+        assertArrayEquals(new double[] {7, 7, 7, 7}, rows);
+        assertEquals(Nd4j.valueArrayOf(new long[] {4, 3}, 7f, DataType.FLOAT), gradient);
+    }
+
+    @Test
+    void wrongVectorLengthsAndGradientAreRefused() {
+        INDArray z = logits(DataType.FLOAT, 4, 3, 0, 24);
+        INDArray idx = indices(4, 3, DataType.INT32);
+        assertThrows(IllegalArgumentException.class,
+                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, new double[2], null, null, null));
+        assertThrows(IllegalArgumentException.class,
+                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, new double[4], null, null));
+        assertThrows(IllegalArgumentException.class,
+                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, null, new double[3], null));
+        for (INDArray gradient : List.of(Nd4j.create(DataType.FLOAT, new long[] {4, 3}, 'f'),
+                Nd4j.create(DataType.DOUBLE, 4, 3), Nd4j.create(DataType.FLOAT, 3, 4))) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, null, null, gradient));
+        }
+    }
+
+    @Test
+    void supportsOnlyWhatTheKernelReads() {
+        INDArray z = logits(DataType.FLOAT, 4, 3, 0, 25);
+        INDArray y = oneHot(indices(4, 3, DataType.INT32), 3, DataType.FLOAT);
+        INDArray idx = indices(4, 3, DataType.INT32);
+        assertTrue(CpuSoftmaxXent.supports(y, false, z, null));
+        assertTrue(CpuSoftmaxXent.supports(idx, true, z, Nd4j.ones(DataType.INT32, 4)));
+        assertTrue(CpuSoftmaxXent.supports(y.castTo(DataType.DOUBLE), false, z.castTo(DataType.DOUBLE), null));
+
+        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.HALF), false, z.castTo(DataType.HALF), null), "HALF");
+        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.BFLOAT16), false, z.castTo(DataType.BFLOAT16), null),
+                "BFLOAT16");
+        assertFalse(CpuSoftmaxXent.supports(idx, true, z.castTo(DataType.HALF), null), "HALF logits, index labels");
+        assertFalse(CpuSoftmaxXent.supports(y, false, z, Nd4j.ones(DataType.FLOAT, 4, 3)), "per-output mask");
+        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.DOUBLE), false, z, null), "label type differs");
+        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.INT32), false, z, null), "integer one-hot labels");
+        assertFalse(CpuSoftmaxXent.supports(y, true, z, null), "dense labels as indices");
+        assertFalse(CpuSoftmaxXent.supports(idx, false, z, null), "indices as dense labels");
+        assertFalse(CpuSoftmaxXent.supports(idx.castTo(DataType.HALF), true, z, null), "HALF indices");
+        assertFalse(CpuSoftmaxXent.supports(idx, true, z, Nd4j.ones(DataType.BOOL, 4, 1)), "BOOL mask");
+        assertFalse(CpuSoftmaxXent.supports(y.reshape(4, 3, 1), false, z.reshape(4, 3, 1), null), "rank 3");
+        assertFalse(CpuSoftmaxXent.supports(y.getRows(0, 1), false, z, null), "shape differs");
+        assertFalse(CpuSoftmaxXent.supports(Nd4j.create(DataType.FLOAT, 0, 3), false,
+                Nd4j.create(DataType.FLOAT, 0, 3), null), "empty");
+    }
+}
