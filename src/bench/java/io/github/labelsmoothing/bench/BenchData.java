@@ -20,22 +20,23 @@ final class BenchData {
             .policySpill(SpillPolicy.REALLOCATE).policyAllocation(AllocationPolicy.OVERALLOCATE).build();
     static final String WORKSPACE_ID = "BENCH_LOSS_WORKING_MEM";
 
+    /** Minibatch size and number of classes. */
+    final int n;
+    final int k;
     final INDArray logits;
     final INDArray oneHot;
     final INDArray indices;
 
-    BenchData(int n, int k, long seed) {
+    /** Inputs of shape "NxK", e.g. "256x1000": minibatch x classes, the {@code shape} parameter of every benchmark. */
+    BenchData(String shape, long seed) {
+        String[] parts = shape.split("x");
+        n = Integer.parseInt(parts[0]);
+        k = Integer.parseInt(parts[1]);
         Nd4j.getRandom().setSeed(seed);
         logits = Nd4j.randn(DataType.FLOAT, n, k).muli(3);
         indices = Transforms.floor(Nd4j.rand(DataType.FLOAT, n, 1).muli(k), false);
         oneHot = Nd4j.zeros(DataType.FLOAT, n, k);
         Nd4j.exec(new org.nd4j.linalg.api.ops.impl.shape.OneHot(indices.reshape(n), oneHot, k));
-    }
-
-    /** "256x1000" -> {256, 1000}. */
-    static int[] shape(String spec) {
-        String[] parts = spec.split("x");
-        return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
     }
 
     static MemoryWorkspace workspace() {

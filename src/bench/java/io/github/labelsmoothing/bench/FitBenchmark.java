@@ -18,26 +18,33 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
-/** One {@code fit()} step of an MLP 784-512-10 on a batch of 128: {@code applyTo(conf, 0.1)} vs the plain configuration. */
+/**
+ * One {@code fit()} step of an MLP 784-512-K on a minibatch of N (128 x 10 by default): {@code applyTo(conf, 0.1)} vs the
+ * plain configuration.
+ */
 @State(Scope.Thread)
 public class FitBenchmark {
     /** 0 = the plain configuration, 0.1 = the same configuration through applyTo. */
     @Param({"0", "0.1"})
     public double smoothing;
 
+    /** Minibatch x classes. */
+    @Param("128x10")
+    public String shape;
+
     MultiLayerNetwork net;
     DataSet batch;
 
     @Setup
     public void setUp() {
+        BenchData data = new BenchData(shape, 5);
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-3)).list()
                 .layer(new DenseLayer.Builder().nIn(784).nOut(512).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(512).nOut(10).activation(Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(512).nOut(data.k).activation(Activation.SOFTMAX).build())
                 .build();
         net = new MultiLayerNetwork(smoothing == 0 ? conf : LabelSmoothing.applyTo(conf, smoothing));
         net.init();
-        BenchData data = new BenchData(128, 10, 5);
-        batch = new DataSet(Nd4j.rand(DataType.FLOAT, 128, 784), data.oneHot);
+        batch = new DataSet(Nd4j.rand(DataType.FLOAT, data.n, 784), data.oneHot);
     }
 
     @Benchmark

@@ -31,7 +31,7 @@ public class LossBenchmark {
     static final double S = 0.1;
     static final IActivation SOFTMAX = Activation.SOFTMAX.getActivationFunction();
 
-    /** Minibatch x classes. */
+    /** Minibatch x classes (as in every benchmark of the suite, so one JMH {@code -p shape=...} resizes all). */
     @Param({"256x1000", "2048x10"})
     public String shape;
 
@@ -43,11 +43,10 @@ public class LossBenchmark {
 
     @Setup
     public void setUp() {
-        int[] nk = BenchData.shape(shape);
-        data = new BenchData(nk[0], nk[1], 42);
+        data = new BenchData(shape, 42);
         smoothedLabels = LabelSmoothing.smoothLabels(data.oneHot, S);
         sameDiff = SameDiff.create();
-        SDVariable labels = sameDiff.placeHolder("labels", DataType.FLOAT, -1, nk[1]);
+        SDVariable labels = sameDiff.placeHolder("labels", DataType.FLOAT, -1, data.k);
         SDVariable logits = sameDiff.var("logits", data.logits.dup());
         sameDiff.loss().softmaxCrossEntropy("loss", labels, logits, null, LossReduce.SUM, S);
         sameDiff.setLossVariables("loss");

@@ -7,17 +7,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Sparse labels over a large vocabulary, [64, 32000]: ours on class indices (no dense target) vs DL4J's
+ * Sparse labels over a large vocabulary, [64, 32000] by default: ours on class indices (no dense target) vs DL4J's
  * {@code LossSparseMCXENT} (which builds a one-hot target, unsmoothed) vs {@code LossMCXENT} on smoothed dense labels.
  */
 @State(Scope.Thread)
 public class SparseLossBenchmark {
+    /** Minibatch x classes. */
+    @Param("64x32000")
+    public String shape;
+
     BenchData data;
     INDArray smoothedLabels;
     final LossLabelSmoothing ours = new LossLabelSmoothing(LossBenchmark.S, new LossSparseMCXENT());
@@ -26,7 +31,7 @@ public class SparseLossBenchmark {
 
     @Setup
     public void setUp() {
-        data = new BenchData(64, 32000, 7);
+        data = new BenchData(shape, 7);
         smoothedLabels = LabelSmoothing.smoothLabels(data.oneHot, LossBenchmark.S);
     }
 
