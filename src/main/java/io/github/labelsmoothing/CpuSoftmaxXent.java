@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -42,7 +43,23 @@ final class CpuSoftmaxXent {
     /** Rows of a tile swept column by column: 16 floats are one cache line of an 'f'-order column. */
     private static final int MIN_COLUMN_MAJOR_TILE_ROWS = 16;
 
+    /** The system property that turns the kernel off ({@code false}): ND4J ops only, the path CUDA runs. */
+    static final String SWITCH = "io.github.labelsmoothing.cpuKernel";
+    private static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty(SWITCH));
+    /** Set by {@link #withoutKernel}: the tests compare both paths on the same inputs in one JVM. */
+    private static final ThreadLocal<Boolean> OFF_IN_THIS_THREAD = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
     private CpuSoftmaxXent() {
+    }
+
+    /** Runs {@code call} on this thread with the kernel off, so every loss call in it takes the ND4J-op path. */
+    static <T> T withoutKernel(Supplier<T> call) {
+        OFF_IN_THIS_THREAD.set(Boolean.TRUE);
+        try {
+            return call.get();
+        } finally {
+            OFF_IN_THIS_THREAD.set(Boolean.FALSE);
+        }
     }
 
     /**
@@ -52,7 +69,7 @@ final class CpuSoftmaxXent {
      * {@code [N]}) of such a type. Not HALF/BFLOAT16, per-output masks, empty arrays or CUDA.
      */
     static boolean supports(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask) {
-        if (!Nd4j.getEnvironment().isCPU() || labels == null || preOutput == null || preOutput.rank() != 2
+        if (!ENABLED || OFF_IN_THIS_THREAD.get() || !Nd4j.getEnvironment().isCPU() || labels == null || preOutput == null || preOutput.rank() != 2
                 || preOutput.isEmpty()) {
             return false;
         }
@@ -504,17 +521,9 @@ final class CpuSoftmaxXent {
                 continue; // ignored entirely, as PyTorch's ignore_index: padding may be anything
             }
             double v = values[i];
-            if (!Double.isFinite(v)) {
-                throw new IllegalArgumentException("class indices must be finite, got " + v);
-            }
-            if (v != Math.floor(v)) {
-                throw new IllegalArgumentException("class indices must be whole numbers, got " + v);
-            }
-            if (v < 0) {
-                throw new IllegalArgumentException("class indices must be >= 0, got " + v);
-            }
-            if (v >= k) {
-                throw new IllegalArgumentException("class indices must be < numClasses = " + k + ", got " + v);
+            String problem = LabelSmoothing.classIndexProblem(v, k);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
             }
             out[i] = (int) v;
         }

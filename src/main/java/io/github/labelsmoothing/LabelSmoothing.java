@@ -298,6 +298,28 @@ public final class LabelSmoothing {
     }
 
     /**
+     * The rule for one class index, in one place (the CPU kernel checks each unmasked index with it; the ND4J-op path
+     * finds the offending value with whole-array reductions and reports it through it).
+     *
+     * @return null if {@code value} is a class index in {@code [0, numClasses)}, else the message naming it
+     */
+    static String classIndexProblem(double value, long numClasses) {
+        if (!Double.isFinite(value)) {
+            return "class indices must be finite, got " + value;
+        }
+        if (value != Math.floor(value)) {
+            return "class indices must be whole numbers, got " + value;
+        }
+        if (value < 0) {
+            return "class indices must be >= 0, got " + value;
+        }
+        if (value >= numClasses) {
+            return "class indices must be < numClasses = " + numClasses + ", got " + value;
+        }
+        return null;
+    }
+
+    /**
      * @throws IllegalArgumentException if an index is negative, fractional, not finite or >= numClasses, naming it
      */
     static void checkClassIndices(INDArray indices, long numClasses) {
@@ -306,22 +328,21 @@ public final class LabelSmoothing {
         }
         if (indices.dataType().isFPType()) {
             if (BooleanIndexing.or(indices, Conditions.notFinite())) {
-                throw new IllegalArgumentException("class indices must be finite, got "
-                        + valueWhere(indices, indices, Conditions.notFinite()));
+                reject(valueWhere(indices, indices, Conditions.notFinite()), numClasses);
             }
             INDArray fraction = Transforms.floor(indices, true).rsubi(indices); // one new array
             if (fraction.amaxNumber().doubleValue() > 0) {
-                throw new IllegalArgumentException("class indices must be whole numbers, got "
-                        + valueWhere(indices, fraction, Conditions.notEquals(0)));
+                reject(valueWhere(indices, fraction, Conditions.notEquals(0)), numClasses);
             }
         }
-        double min = indices.minNumber().doubleValue();
-        if (min < 0) {
-            throw new IllegalArgumentException("class indices must be >= 0, got " + min);
-        }
-        double max = indices.maxNumber().doubleValue();
-        if (max >= numClasses) {
-            throw new IllegalArgumentException("class indices must be < numClasses = " + numClasses + ", got " + max);
+        reject(indices.minNumber().doubleValue(), numClasses);
+        reject(indices.maxNumber().doubleValue(), numClasses);
+    }
+
+    private static void reject(double value, long numClasses) {
+        String problem = classIndexProblem(value, numClasses);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
         }
     }
 

@@ -142,7 +142,8 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
             case GENERIC -> denseBase().computeScore(smoothedLabels(call, preOutput), preOutput, activationFn, mask,
                     average);
-            case FUSED, SPARSE -> summedScore(call, preOutput, null, mask);
+            case FUSED, SPARSE -> call.kernel() ? kernel(call, preOutput, mask, null, null)
+                    : summedScore(call, preOutput, null, mask);
         };
         return average && call.isFused() ? score / preOutput.size(0) : score;
     }
@@ -154,7 +155,8 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
             case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call, preOutput), preOutput, activationFn,
                     mask);
-            case FUSED, SPARSE -> isNativeCase(call) ? nativeSoftmaxCrossEntropy(call, preOutput, mask, LossReduce.NONE)
+            case FUSED, SPARSE -> call.kernel() ? kernelScoreArray(call, preOutput, mask)
+                    : isNativeCase(call) ? nativeSoftmaxCrossEntropy(call, preOutput, mask, LossReduce.NONE)
                     : lossColumn(call, preOutput, softmax(preOutput), true, mask);
         };
     }
@@ -167,7 +169,8 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeGradient(labels, preOutput.dup(), activationFn, mask);
             case GENERIC -> denseBase().computeGradient(smoothedLabels(call, preOutput), preOutput.dup(),
                     activationFn, mask);
-            case FUSED, SPARSE -> gradient(call, softmax(preOutput), mask);
+            case FUSED, SPARSE -> call.kernel() ? kernelGradient(call, preOutput, mask).getSecond()
+                    : gradient(call, softmax(preOutput), mask);
         };
     }
 
@@ -182,6 +185,10 @@ public final class LossLabelSmoothing implements ILossFunction {
                 return denseBase().computeGradientAndScore(smoothedLabels(call, preOutput), preOutput.dup(),
                         activationFn, mask, average);
             default:
+                if (call.kernel()) {
+                    Pair<Double, INDArray> both = kernelGradient(call, preOutput, mask);
+                    return average ? new Pair<>(both.getFirst() / preOutput.size(0), both.getSecond()) : both;
+                }
                 // The native op's score and the softmax of the gradient measured faster than one shared softmax with
                 // the reduction form at small K; elsewhere score and gradient share one softmax.
                 INDArray p = softmax(preOutput);
@@ -211,10 +218,11 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /**
-     * A validated call: its path and the labels to compute with (class indices with masked entries set to 0, so that
-     * padding there is never used; the caller's labels otherwise).
+     * A validated call: its path, the labels to compute with (on the ND4J-op path, class indices with masked entries
+     * set to 0, so that padding there is never used; the caller's labels otherwise), and whether the CPU kernel
+     * computes it.
      */
-    private record Call(Path path, INDArray labels) {
+    private record Call(Path path, INDArray labels, boolean kernel) {
         boolean isFused() {
             return path == Path.FUSED || path == Path.SPARSE;
         }
@@ -222,26 +230,30 @@ public final class LossLabelSmoothing implements ILossFunction {
 
     private Call call(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         boolean sparse = isSparse();
-        INDArray checked = checkInputs(labels, preOutput, mask, sparse);
-        if (smoothing == 0) {
-            return new Call(Path.BASE, labels);
-        }
-        if (SmoothedLabels.isMarked(labels)) {
+        checkShapes(labels, preOutput, mask, sparse);
+        if (smoothing > 0 && SmoothedLabels.isMarked(labels)) {
             throw new IllegalArgumentException("labels were already smoothed by LabelSmoothingPreProcessor; " + this
                     + " would smooth them twice: use the preprocessor with the plain base loss, or this loss (or "
                     + "LabelSmoothing.applyTo) with labels that are not preprocessed");
         }
-        boolean softmaxCrossEntropy = base instanceof LossMCXENT && activationFn instanceof ActivationSoftmax
-                && (mask == null || isPerExample(mask, preOutput));
-        if (!softmaxCrossEntropy) {
-            return new Call(Path.GENERIC, checked);
+        Path path;
+        if (smoothing == 0) {
+            path = Path.BASE;
+        } else if (!(base instanceof LossMCXENT && activationFn instanceof ActivationSoftmax
+                && (mask == null || isPerExample(mask, preOutput)))) {
+            path = Path.GENERIC;
+        } else {
+            // Weighted sparse labels take the dense fused path on ND4J ops (the weights need the target's classes).
+            path = sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED;
         }
-        // Weighted sparse labels take the dense fused path (the weights need the target's classes anyway).
-        return new Call(sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED, checked);
+        // The one place the CPU kernel is chosen; it validates unmasked class indices itself, in its single pass.
+        boolean kernel = path != Path.BASE && path != Path.GENERIC
+                && CpuSoftmaxXent.supports(labels, sparse, preOutput, mask);
+        return new Call(path, sparse && !kernel ? checkedIndices(labels, preOutput, mask) : labels, kernel);
     }
 
-    /** Validates every input; returns the labels to compute with (see {@link Call}). */
-    private INDArray checkInputs(INDArray labels, INDArray preOutput, INDArray mask, boolean sparse) {
+    /** Validates every input's shape and the custom prior's length. */
+    private void checkShapes(INDArray labels, INDArray preOutput, INDArray mask, boolean sparse) {
         if (labels == null || preOutput == null) {
             throw new IllegalArgumentException("labels and preOutput must not be null, got labels " + shapeOf(labels)
                     + " and preOutput " + shapeOf(preOutput));
@@ -257,19 +269,23 @@ public final class LossLabelSmoothing implements ILossFunction {
         if (resolvedPrior.isCustom()) {
             resolvedPrior.checkClasses(preOutput.size(1));
         }
-        if (!sparse) {
-            if (!labels.equalShapes(preOutput)) {
-                throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
-                        + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
-            }
-            return labels;
-        }
-        if (labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0)) {
+        if (sparse && (labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0))) {
             throw new IllegalArgumentException("class-index labels for " + base + " must have shape [N,1] with N = "
                     + preOutput.size(0) + " (preOutput " + shapeOf(preOutput) + "), got labels " + shapeOf(labels));
         }
-        // An example is masked when its whole mask row is 0; its index may then be anything (padding).
-        INDArray exampleMask = mask == null || isPerExample(mask, preOutput) ? mask : Transforms.abs(mask, true).max(true, 1);
+        if (!sparse && !labels.equalShapes(preOutput)) {
+            throw new IllegalArgumentException("labels and preOutput must have the same shape, got labels "
+                    + shapeOf(labels) + " and preOutput " + shapeOf(preOutput));
+        }
+    }
+
+    /**
+     * Class indices validated where the example is not masked (a mask row all 0), with the masked ones set to 0:
+     * padding there may be anything.
+     */
+    private static INDArray checkedIndices(INDArray labels, INDArray preOutput, INDArray mask) {
+        INDArray exampleMask = mask == null || isPerExample(mask, preOutput) ? mask
+                : Transforms.abs(mask, true).max(true, 1);
         INDArray indices = LabelSmoothing.unmaskedIndices(labels, exampleMask);
         LabelSmoothing.checkClassIndices(indices, preOutput.size(1));
         return indices;
@@ -309,6 +325,29 @@ public final class LossLabelSmoothing implements ILossFunction {
     private static INDArray softmax(INDArray preOutput) {
         INDArray p = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
         return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, p, 1))[0];
+    }
+
+    /**
+     * The CPU kernel ({@link CpuSoftmaxXent}): the summed loss, with the per-example losses into {@code rowLoss} and
+     * the gradient into {@code gradient} where they are non-null.
+     */
+    private double kernel(Call call, INDArray preOutput, INDArray mask, double[] rowLoss, INDArray gradient) {
+        double[] weights = hasClassWeights() ? ((LossMCXENT) base).getWeights().castTo(DataType.DOUBLE).toDoubleVector()
+                : null;
+        return CpuSoftmaxXent.run(call.labels(), isSparse(), preOutput, mask, smoothing, weights,
+                resolvedPrior.distribution(), rowLoss, gradient);
+    }
+
+    private INDArray kernelScoreArray(Call call, INDArray preOutput, INDArray mask) {
+        double[] rows = new double[(int) preOutput.size(0)];
+        kernel(call, preOutput, mask, rows, null);
+        return Nd4j.createFromArray(rows).reshape(rows.length, 1).castTo(preOutput.dataType());
+    }
+
+    /** The summed score and the gradient from one kernel pass; the gradient is a new c-order array. */
+    private Pair<Double, INDArray> kernelGradient(Call call, INDArray preOutput, INDArray mask) {
+        INDArray gradient = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
+        return new Pair<>(kernel(call, preOutput, mask, null, gradient), gradient);
     }
 
     /** The fused paths' summed score; {@code p} is the softmax if the caller has it (read only), else null. */

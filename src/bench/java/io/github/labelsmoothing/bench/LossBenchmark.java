@@ -13,7 +13,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -24,10 +26,13 @@ import org.openjdk.jmh.infra.Blackhole;
  * Score plus gradient of a softmax output, called as DL4J layers call them ({@code computeScore}, then
  * {@code computeGradient}), inside a training-style workspace: ours vs DL4J's {@code LossMCXENT} on labels smoothed
  * beforehand (the smoothing itself not timed) vs ND4J's SameDiff {@code softmaxCrossEntropy(..., labelSmoothing)}
- * with its gradient; and our {@code computeGradientAndScore}.
+ * with its gradient; ours with dense and class-index labels, on the CPU kernel and on the ND4J-op path (a fork with the
+ * kernel switched off); and our {@code computeGradientAndScore}. preOutput is in 'f' order, as a dense layer gives it.
  */
 @State(Scope.Thread)
 public class LossBenchmark {
+    /** CpuSoftmaxXent.SWITCH (package-private there). */
+    static final String KERNEL_SWITCH = "io.github.labelsmoothing.cpuKernel";
     static final double S = 0.1;
     static final IActivation SOFTMAX = Activation.SOFTMAX.getActivationFunction();
 
@@ -38,40 +43,73 @@ public class LossBenchmark {
     BenchData data;
     INDArray smoothedLabels;
     final LossLabelSmoothing ours = new LossLabelSmoothing(S);
+    final LossLabelSmoothing oursSparse = new LossLabelSmoothing(S, new LossSparseMCXENT());
     final LossMCXENT mcxent = new LossMCXENT();
     SameDiff sameDiff;
+    /** The logits in the layout a layer hands the loss. */
+    INDArray logits;
+
+    /** Layout of preOutput: 'f' as DL4J's dense layers hand it to the loss (the default), or 'c'. */
+    @Param({"f"})
+    public String order;
 
     @Setup
     public void setUp() {
         data = new BenchData(shape, 42);
+        logits = data.logits.dup(order.charAt(0));
         smoothedLabels = LabelSmoothing.smoothLabels(data.oneHot, S);
         sameDiff = SameDiff.create();
         SDVariable labels = sameDiff.placeHolder("labels", DataType.FLOAT, -1, data.k);
-        SDVariable logits = sameDiff.var("logits", data.logits.dup());
-        sameDiff.loss().softmaxCrossEntropy("loss", labels, logits, null, LossReduce.SUM, S);
+        SDVariable z = sameDiff.var("logits", data.logits.dup());
+        sameDiff.loss().softmaxCrossEntropy("loss", labels, z, null, LossReduce.SUM, S);
         sameDiff.setLossVariables("loss");
     }
 
+    /** As a layer calls the loss: the score, then the gradient (the CPU kernel on nd4j-native). */
     @Benchmark
     public void ours(Blackhole bh) {
+        scoreThenGradient(ours, data.oneHot, bh);
+    }
+
+    /** The same with class-index labels {@code [N,1]} over {@code LossSparseMCXENT}. */
+    @Benchmark
+    public void oursClassIndices(Blackhole bh) {
+        scoreThenGradient(oursSparse, data.indices, bh);
+    }
+
+    /** {@link #ours} on the whole-array ND4J-op path (the kernel switched off), the path CUDA runs. */
+    @Benchmark
+    @Fork(jvmArgsAppend = "-D" + KERNEL_SWITCH + "=false")
+    public void oursNd4jOps(Blackhole bh) {
+        scoreThenGradient(ours, data.oneHot, bh);
+    }
+
+    /** {@link #oursClassIndices} on the ND4J-op path. */
+    @Benchmark
+    @Fork(jvmArgsAppend = "-D" + KERNEL_SWITCH + "=false")
+    public void oursClassIndicesNd4jOps(Blackhole bh) {
+        scoreThenGradient(oursSparse, data.indices, bh);
+    }
+
+    private void scoreThenGradient(LossLabelSmoothing loss, INDArray labels, Blackhole bh) {
         try (MemoryWorkspace ws = BenchData.workspace()) {
-            bh.consume(ours.computeScore(data.oneHot, data.logits, SOFTMAX, null, true));
-            bh.consume(ours.computeGradient(data.oneHot, data.logits, SOFTMAX, null));
+            bh.consume(loss.computeScore(labels, logits, SOFTMAX, null, true));
+            bh.consume(loss.computeGradient(labels, logits, SOFTMAX, null));
         }
     }
 
     @Benchmark
     public void oursGradientAndScore(Blackhole bh) {
         try (MemoryWorkspace ws = BenchData.workspace()) {
-            bh.consume(ours.computeGradientAndScore(data.oneHot, data.logits, SOFTMAX, null, true));
+            bh.consume(ours.computeGradientAndScore(data.oneHot, logits, SOFTMAX, null, true));
         }
     }
 
     @Benchmark
     public void mcxentOnSmoothedLabels(Blackhole bh) {
         try (MemoryWorkspace ws = BenchData.workspace()) {
-            bh.consume(mcxent.computeScore(smoothedLabels, data.logits, SOFTMAX, null, true));
-            bh.consume(mcxent.computeGradient(smoothedLabels, data.logits, SOFTMAX, null));
+            bh.consume(mcxent.computeScore(smoothedLabels, logits, SOFTMAX, null, true));
+            bh.consume(mcxent.computeGradient(smoothedLabels, logits, SOFTMAX, null));
         }
     }
 

@@ -54,7 +54,7 @@ public class ScoreCalculatorBenchmark {
                 .build();
         net = new MultiLayerNetwork(LabelSmoothing.applyTo(conf, 0.1));
         net.init();
-        BenchData data = new BenchData(examples, classes, 5);
+        BenchData data = new BenchData(examples + "x" + classes, 5);
         DataSet all = new DataSet(Nd4j.rand(DataType.FLOAT, examples, in), data.oneHot);
         DataSetIterator validation = new ListDataSetIterator<>(all.asList(), mlp ? 128 : 30);
         scorer = calculator.equals("DataSetLossCalculator")
