@@ -51,7 +51,8 @@ public final class LabelSmoothing {
     /**
      * Smooths dense labels towards a custom prior along the class axis 1: {@code (1 - s) * labels + s * prior}.
      *
-     * @param prior a distribution over the K classes (non-negative, sums to 1), e.g. class frequencies; null = uniform
+     * @param prior a distribution over the K classes: K entries, each >= 0, summing to 1 within 1e-6, e.g. class
+     *              frequencies (class counts divided by their total; raw counts are refused); null = uniform
      * @throws IllegalArgumentException as {@link #smoothLabels(INDArray, double)}, or if the prior is not a
      *                                  distribution over K classes
      */
@@ -89,7 +90,8 @@ public final class LabelSmoothing {
     /**
      * As {@link #smoothLabels(INDArray, int, double)}, towards a custom prior over the {@code numClasses} classes.
      *
-     * @param prior a distribution over the K classes (non-negative, sums to 1); null = uniform
+     * @param prior a distribution over the K classes, as in {@link #smoothLabels(INDArray, double, double[])}; null =
+     *              uniform
      */
     public static INDArray smoothLabels(INDArray classIndices, int numClasses, double smoothing, double[] prior) {
         return smoothIndices(classIndices, numClasses, smoothing, Prior.categorical(prior));

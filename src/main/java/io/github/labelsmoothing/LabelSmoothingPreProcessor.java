@@ -108,7 +108,8 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         }
 
         /**
-         * Smooth towards this distribution over the K classes (e.g. class frequencies) instead of the uniform one.
+         * Smooth towards this distribution over the K classes instead of the uniform one: K entries, each >= 0, summing
+         * to 1 within 1e-6, e.g. class frequencies (class counts divided by their total).
          *
          * @throws IllegalArgumentException if it is not a distribution (negative entry, sum off 1, fewer than 2)
          */

@@ -89,7 +89,8 @@ public final class LossLabelSmoothing implements ILossFunction {
     /**
      * Smoothing {@code s} over any categorical base loss towards a custom prior, e.g. the class frequencies.
      *
-     * @param prior a distribution over the K classes (non-negative, sums to 1), or null for the default prior
+     * @param prior a distribution over the K classes (K entries, each >= 0, summing to 1 within 1e-6, e.g. class counts
+     *              divided by their total), or null for the default prior
      * @throws IllegalArgumentException as {@link #LossLabelSmoothing(double, ILossFunction)}, or if the prior is not a
      *                                  distribution, or is given for a Bernoulli ({@link LossBinaryXENT}) base
      */

@@ -1,6 +1,7 @@
 package io.github.labelsmoothing.samples;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +71,58 @@ class CalibrationDemoTest {
 
         assertResults(0, 0.1);
         assertReliabilityPng();
+    }
+
+    @Test
+    void outputWithoutATerminalHasOnePlainLinePerEpochAndNoEscapeCodes() {
+        // Surefire's forked JVM has no console, as when the demo's output is redirected to a file.
+        Captured run = run(false, "--smoothing", "0,0.1", "--train-size", "100", "--test-size", "50", "--epochs", "2",
+                "--hidden", "8", "--out", dir.toString());
+
+        String text = run.text();
+        assertAll(text,
+                () -> assertEquals(0, run.status()),
+                () -> assertFalse(text.contains("\u001b"), "no escape code"),
+                () -> assertFalse(text.contains("\r"), "no carriage return"),
+                () -> assertEquals(List.of("s = 0  epoch 1/2", "s = 0  epoch 2/2", "s = 0.1  epoch 1/2",
+                                "s = 0.1  epoch 2/2"),
+                        text.lines().filter(line -> line.contains("epoch ") && line.contains("training loss"))
+                                .map(line -> line.substring(0, line.indexOf("  training loss"))).toList()),
+                () -> assertTrue(text.contains("over the clean test labels"), "synthetic test labels are clean"));
+    }
+
+    @Test
+    void csvReportSaysTheTestLabelsAreTheFilesNotThatTheyAreClean() throws IOException {
+        Path csv = writeCsv(2);
+
+        Captured run = run(false, "--csv", csv.toString(), "--skip-lines", "1", "--label-column", "0",
+                "--num-classes", "3", "--smoothing", "0", "--epochs", "1", "--hidden", "8", "--out", dir.toString());
+
+        assertAll(run.text(),
+                () -> assertEquals(0, run.status()),
+                () -> assertTrue(run.text().contains("over the labels of the held-out rows of data.csv, as given in "
+                        + "the file"), "names the file"),
+                () -> assertFalse(run.text().contains("clean"), "claims nothing about the user's labels"));
+    }
+
+    @Test
+    void binCountsAreTheExamplesBehindEachReliabilityPoint() {
+        DemoData.Task task = DemoData.synthetic(3, 4, 60, 90, 0, 5);
+        MultiLayerNetwork net = new MultiLayerNetwork(SampleData.irisClassifier()); // 4 inputs, 3 classes, untrained
+        net.init();
+        int bins = 10;
+
+        DemoEvaluation.Result result = DemoEvaluation.evaluate(net, 0, task.train(), task.test(), bins);
+
+        // By hand: each example's top-1 probability falls in bin floor(p * bins) (1.0 in the last); empty bins are
+        // left out, as the diagram leaves them out.
+        long[] perBin = new long[bins];
+        for (double confidence : net.output(task.test().getFeatures()).max(1).toDoubleVector()) {
+            perBin[Math.min(bins - 1, (int) (confidence * bins))]++;
+        }
+        long[] expected = Arrays.stream(perBin).filter(count -> count > 0).toArray();
+        assertArrayEquals(expected, result.binCounts());
+        assertEquals(result.reliability().getMeanPredictedValueX().length, result.binCounts().length);
     }
 
     @Test

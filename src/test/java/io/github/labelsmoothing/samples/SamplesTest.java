@@ -1,5 +1,6 @@
 package io.github.labelsmoothing.samples;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -68,5 +69,25 @@ class SamplesTest {
         for (String file : new String[] {"pretrained.zip", "fine-tuned.zip", "fine-tuned-serving.zip"}) {
             assertTrue(Files.size(dir.resolve(file)) > 0, file);
         }
+    }
+
+    @Test
+    void launcherRunsASampleGivenByItsSimpleName() throws Throwable {
+        SampleLauncher.launch("ApplyToSample", new String[] {"3"});
+        assertTrue(output().contains("LossLabelSmoothing(smoothing=0.1") && output().contains("epoch   3/3"), output());
+    }
+
+    @Test
+    void launcherRunsASampleGivenByItsFullyQualifiedName() throws Throwable {
+        SampleLauncher.launch("io.github.labelsmoothing.samples.PreProcessorSample", new String[] {"3"});
+        assertTrue(output().contains("epoch   3/3") && output().contains("test accuracy"), output());
+    }
+
+    @Test
+    void launcherRejectsAnUnknownSampleNamingItAndTheClassesItTried() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SampleLauncher.launch("NoSuchSample", new String[0]));
+        assertTrue(e.getMessage().contains("-Dsamples.main=NoSuchSample")
+                && e.getMessage().contains("io.github.labelsmoothing.samples.NoSuchSample"), e.getMessage());
     }
 }

@@ -10,7 +10,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * The one-line route: an ordinary DL4J configuration, and {@code LabelSmoothing.applyTo(conf, 0.1)} before building
  * the network. The original configuration is left as it was; the copy's output layer shows the smoothed loss.
  *
- * <pre>mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.ApplyToSample</pre>
+ * <pre>mvn -q test-compile exec:java -Dsamples.main=ApplyToSample</pre>
  */
 public final class ApplyToSample {
 

@@ -13,10 +13,6 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.deeplearning4j.core.evaluation.EvaluationTools;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -42,19 +38,19 @@ import picocli.CommandLine.Spec;
  * Does label smoothing make a classifier better calibrated? Trains one ordinary DL4J network (softmax
  * {@code OutputLayer}, {@code LossFunction.MCXENT}) once per smoothing value, switched on with
  * {@link LabelSmoothing#applyTo(MultiLayerConfiguration, double)}, from the same initial weights through the same
- * batches, and compares accuracy, negative log-likelihood, expected calibration error and mean confidence on clean test
- * data. Writes {@code results.csv} and {@code reliability.png}; with {@code --html} also DL4J's per-class calibration
+ * batches, and compares accuracy, negative log-likelihood, expected calibration error and mean confidence on held-out
+ * test data. Writes {@code results.csv} and {@code reliability.png}; with {@code --html} also DL4J's per-class calibration
  * charts of each run.
  *
  * <pre>
- * mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.CalibrationDemo
- * mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.CalibrationDemo -Dexec.args="--help"
+ * mvn -q test-compile exec:java -Dsamples.main=CalibrationDemo
+ * mvn -q test-compile exec:java -Dsamples.main=CalibrationDemo -Dexec.args="--help"
  * </pre>
  */
 @Command(name = "CalibrationDemo", sortOptions = false, usageHelpAutoWidth = true,
         description = {
             "Trains the same network (same seed, initial weights and batch order) once per label-smoothing value and "
-                    + "compares how well calibrated it is on clean test data.",
+                    + "compares how well calibrated it is on held-out test data.",
             "Default data: a seeded synthetic task, 10 overlapping Gaussian classes in 20 dimensions, with 20%% of the "
                     + "training labels wrong, learned by an over-parameterised MLP until it fits them.",
             ""},
@@ -201,8 +197,8 @@ public final class CalibrationDemo implements Callable<Integer> {
         Files.writeString(csvFile, csvText(results), StandardCharsets.UTF_8);
         Path png = out.resolve("reliability.png");
         DemoPlot.reliabilityDiagram(results, bins, dataName(), png);
-        System.out.printf(Locale.ROOT, "ECE: top-label, %d equal-width confidence bins. NLL: mean -log p(true class) on "
-                + "the clean test labels, in nats.%n", bins);
+        System.out.printf(Locale.ROOT, "ECE: top-label, %d equal-width confidence bins. NLL: mean -log p(label) over "
+                + "%s, in nats.%n", bins, task.testLabels());
         System.out.println("wrote " + csvFile.toAbsolutePath());
         System.out.println("wrote " + png.toAbsolutePath());
         if (html) {
@@ -238,14 +234,8 @@ public final class CalibrationDemo implements Callable<Integer> {
         DataSet data = task.train().copy(); // shuffled in place below; every run starts from the same order
         Random order = new Random(seed);
         int n = data.numExamples();
-        try (ProgressBar bar = new ProgressBarBuilder()
-                .setTaskName("s = " + format(s))
-                .setInitialMax(epochs)
-                .setUnit(" epochs", 1)
-                .setStyle(ProgressBarStyle.ASCII)
-                // Plain carriage-return updates on stdout: readable in a terminal, in Maven's output and in a pipe.
-                .setConsumer(new ConsoleProgressBarConsumer(System.out))
-                .build()) {
+        try (DemoProgress progress = DemoProgress.start("s = " + format(s), epochs, System.out,
+                System.console() != null)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 data.shuffle(order.nextLong());
                 for (int from = 0; from < n; from += BATCH_SIZE) {
@@ -253,8 +243,7 @@ public final class CalibrationDemo implements Callable<Integer> {
                     net.fit(new DataSet(data.getFeatures().get(rows, NDArrayIndex.all()),
                             data.getLabels().get(rows, NDArrayIndex.all())));
                 }
-                bar.step();
-                bar.setExtraMessage(String.format(Locale.ROOT, " training loss %.3f", net.score()));
+                progress.epochDone(net.score());
             }
         }
         return DemoEvaluation.evaluate(net, s, task.train(), task.test(), bins);

@@ -34,10 +34,11 @@ final class DemoData {
      *
      * @param description one line for the report: what the data is
      * @param train       training examples, one-hot labels (possibly noisy)
-     * @param test        held-out examples with their true one-hot labels
+     * @param test        held-out examples with one-hot labels
+     * @param testLabels  for the report: what the test labels are (clean ones only where the demo knows it)
      * @param numClasses  K
      */
-    record Task(String description, DataSet train, DataSet test, int numClasses) {
+    record Task(String description, DataSet train, DataSet test, String testLabels, int numClasses) {
 
         /** Number of input features. */
         int numInputs() {
@@ -65,12 +66,14 @@ final class DemoData {
         String description = String.format("synthetic: %d Gaussian classes in %d dimensions (mean spread %.1f, unit "
                         + "noise), %d training examples with %.0f%% of labels wrong, %d clean test examples",
                 numClasses, dims, SYNTHETIC_MEAN_SPREAD, trainSize, 100 * labelNoise, testSize);
-        return standardized(description, train, test, numClasses);
+        return standardized(description, train, test,
+                "the clean test labels (the label noise is in the training set only)", numClasses);
     }
 
     /** Iris (shipped in deeplearning4j-core), shuffled with {@code seed} and split. */
     static Task iris(double testFraction, long seed) throws IOException {
-        return split("Iris: 150 flowers, 4 features, 3 classes", SampleData.iris(), 3, testFraction, seed);
+        return split("Iris: 150 flowers, 4 features, 3 classes", SampleData.iris(), "the held-out Iris labels", 3,
+                testFraction, seed);
     }
 
     /**
@@ -129,8 +132,10 @@ final class DemoData {
         }
         String description = String.format("CSV %s: %d features, class in column %d, %d classes",
                 file, columns - 1, label, numClasses);
-        return split(description, new DataSet(Nd4j.create(features), Nd4j.create(labels)), numClasses, testFraction,
-                seed);
+        // The demo cannot know whether a user's labels are right: it says only where they come from.
+        String testLabels = "the labels of the held-out rows of " + file.getName() + ", as given in the file";
+        return split(description, new DataSet(Nd4j.create(features), Nd4j.create(labels)), testLabels, numClasses,
+                testFraction, seed);
     }
 
     /** The cells of one CSV record as numbers; {@code where} and {@code hint} go into the error message. */
@@ -148,7 +153,8 @@ final class DemoData {
     }
 
     /** Shuffles {@code data} with {@code seed} and holds out {@code testFraction} of it (at least one example each). */
-    private static Task split(String description, DataSet data, int numClasses, double testFraction, long seed) {
+    private static Task split(String description, DataSet data, String testLabels, int numClasses,
+            double testFraction, long seed) {
         int n = data.numExamples();
         int testSize = (int) Math.round(n * testFraction);
         if (testSize < 1 || testSize >= n) {
@@ -158,16 +164,17 @@ final class DemoData {
         data.shuffle(seed);
         SplitTestAndTrain parts = data.splitTestAndTrain(n - testSize);
         return standardized(description + String.format(", %d train / %d test", n - testSize, testSize),
-                parts.getTrain(), parts.getTest(), numClasses);
+                parts.getTrain(), parts.getTest(), testLabels, numClasses);
     }
 
     /** Zero mean, unit variance per feature, with statistics of the training part (DL4J's NormalizerStandardize). */
-    private static Task standardized(String description, DataSet train, DataSet test, int numClasses) {
+    private static Task standardized(String description, DataSet train, DataSet test, String testLabels,
+            int numClasses) {
         NormalizerStandardize normalizer = new NormalizerStandardize();
         normalizer.fit(train);
         normalizer.transform(train);
         normalizer.transform(test);
-        return new Task(description, train, test, numClasses);
+        return new Task(description, train, test, testLabels, numClasses);
     }
 
     /** Classes 0, 1, ..., K-1, 0, 1, ...: balanced. */

@@ -1,6 +1,7 @@
 package io.github.labelsmoothing.samples;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -42,10 +43,11 @@ final class DemoEvaluation {
      * @param trainAccuracy  top-1 accuracy on the training labels as trained on (noisy ones included): how much of
      *                       the training set the network fits
      * @param reliability    top-label reliability diagram: mean confidence and accuracy of each non-empty bin
+     * @param binCounts      the number of test examples in each of those bins, in the same order (sums to N)
      * @param perClass       DL4J's per-class (one-vs-rest) calibration, for its HTML charts
      */
     record Result(double smoothing, double accuracy, double nll, double ece, double meanConfidence,
-            double trainAccuracy, ReliabilityDiagram reliability, EvaluationCalibration perClass) {
+            double trainAccuracy, ReliabilityDiagram reliability, long[] binCounts, EvaluationCalibration perClass) {
 
         /** Names of the numbers of a run, in the order of {@link #cells(String)}: the header of results.csv. */
         static final List<String> COLUMNS =
@@ -77,11 +79,15 @@ final class DemoEvaluation {
                 .sub(topLabel.getRDiagBinSumPredictions().getColumn(0)).norm1Number().doubleValue()
                 / labels.size(0);
 
+        // The reliability diagram leaves out empty bins; so do its counts.
+        long[] binCounts = Arrays.stream(topLabel.getRDiagBinTotalCount().getColumn(0).dup().toLongVector())
+                .filter(count -> count > 0).toArray();
+
         EvaluationCalibration perClass = new EvaluationCalibration(bins, HISTOGRAM_BINS);
         perClass.eval(labels, probabilities);
         return new Result(smoothing, accuracy(labels, probabilities), negativeLogLikelihood(net, test), ece,
                 confidence.meanNumber().doubleValue(), accuracy(train.getLabels(), net.output(train.getFeatures())),
-                topLabel.getReliabilityDiagram(0), perClass);
+                topLabel.getReliabilityDiagram(0), binCounts, perClass);
     }
 
     private static double accuracy(INDArray labels, INDArray probabilities) {

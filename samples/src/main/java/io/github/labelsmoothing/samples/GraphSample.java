@@ -19,7 +19,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * A ComputationGraph with two heads on Iris: the species (softmax, smoothed) and the petal width (regression, which
  * {@code applyTo} leaves alone). {@code applyTo(conf, s, "species")} would pick heads by name.
  *
- * <pre>mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.GraphSample</pre>
+ * <pre>mvn -q test-compile exec:java -Dsamples.main=GraphSample</pre>
  */
 public final class GraphSample {
 

@@ -14,7 +14,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * The drop-in loss: an ordinary DL4J classifier whose output layer uses {@code new LossLabelSmoothing(0.1)} instead of
  * {@code LossFunction.MCXENT}, trained on the Iris data shipped inside deeplearning4j-core.
  *
- * <pre>mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.LossDropInSample</pre>
+ * <pre>mvn -q test-compile exec:java -Dsamples.main=LossDropInSample</pre>
  */
 public final class LossDropInSample {
 

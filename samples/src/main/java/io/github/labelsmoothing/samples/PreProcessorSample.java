@@ -10,7 +10,7 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * {@link LabelSmoothingPreProcessor} smooths (the printed training loss is on smoothed labels). Set it on the training
  * iterator only: evaluation needs the true labels.
  *
- * <pre>mvn -q test-compile exec:java -Dsamples.main=io.github.labelsmoothing.samples.PreProcessorSample</pre>
+ * <pre>mvn -q test-compile exec:java -Dsamples.main=PreProcessorSample</pre>
  */
 public final class PreProcessorSample {
 
