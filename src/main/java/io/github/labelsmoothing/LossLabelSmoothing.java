@@ -40,7 +40,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * {@code LossMCXENT(weights)} gives on smoothed labels). With {@link LossSparseMCXENT} the labels are class indices
  * {@code [N,1]} and no {@code [N,K]} target is built. With {@link LossBinaryXENT} the prior is 0.5 per output (Keras
  * and ND4J sigmoid semantics). Any other base is called with the smoothed labels. At {@code s = 0} the base is called
- * as it is.
+ * as it is. On the CPU backend the fused form runs as one pass over the arrays' buffers ({@link CpuSoftmaxXent});
+ * elsewhere (CUDA, HALF/BFLOAT16) as whole-array ND4J ops; both work with {@code z - max z}, exact in float32 too.
+ *
+ * <p>Class indices under a 0 mask are ignored (padding such as {@code -1}, as DL4J's {@code LossSparseMCXENT} allows):
+ * a masked example contributes nothing, a fully masked batch scores 0 with a zero gradient. Labels written by
+ * {@link LabelSmoothingPreProcessor} are refused when s &gt; 0 (they would be smoothed twice).
  *
  * <p>Keeps DL4J's semantics: {@code average} divides by the minibatch size, {@code computeScoreArray} is {@code [N,1]},
  * per-example masks {@code [N,1]} zero an example's score and gradient, per-output masks go wherever the base takes
