@@ -291,10 +291,14 @@ public final class LabelSmoothing {
             throw new IllegalArgumentException("labels mask must have one value per class index: indices "
                     + Arrays.toString(indices.shape()) + ", mask " + Arrays.toString(mask.shape()));
         }
-        INDArray keep = mask.reshape(indices.shape()).neq(0);
-        INDArray out = Nd4j.createUninitialized(indices.dataType(), indices.shape());
-        // select: keep ? indices : 0 (ND4J's where_np picks the other way round in 1.0.0-M2.1)
-        Nd4j.exec(DynamicCustomOp.builder("select").addInputs(keep, indices, Nd4j.zerosLike(indices)).addOutputs(out)
+        return select(mask.reshape(indices.shape()).neq(0), indices);
+    }
+
+    /** {@code keep ? values : 0} element by element (a BOOL {@code keep} of the values' shape), as a new array. */
+    static INDArray select(INDArray keep, INDArray values) {
+        INDArray out = Nd4j.createUninitialized(values.dataType(), values.shape());
+        // ND4J's select op; its where_np picks the other way round in 1.0.0-M2.1
+        Nd4j.exec(DynamicCustomOp.builder("select").addInputs(keep, values, Nd4j.zerosLike(values)).addOutputs(out)
                 .build());
         return out;
     }

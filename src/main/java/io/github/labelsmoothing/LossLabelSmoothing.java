@@ -8,7 +8,6 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -149,7 +148,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case GENERIC -> denseBase().computeScore(smoothedLabels(call, preOutput), preOutput, activationFn, mask,
                     average);
             case FUSED, SPARSE -> call.kernel() ? kernel(call, preOutput, mask, null, null)
-                    : summedScore(call, preOutput, null, mask);
+                    : lossColumn(call, mask).sumNumber().doubleValue();
         };
         return average && call.isFused() ? score / preOutput.size(0) : score;
     }
@@ -161,9 +160,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
             case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call, preOutput), preOutput, activationFn,
                     mask);
-            case FUSED, SPARSE -> call.kernel() ? kernelScoreArray(call, preOutput, mask)
-                    : isNativeCase(call) ? nativeSoftmaxCrossEntropy(call, preOutput, mask, LossReduce.NONE)
-                    : lossColumn(call, preOutput, softmax(preOutput), true, mask);
+            case FUSED, SPARSE -> call.kernel() ? kernelScoreArray(call, preOutput, mask) : lossColumn(call, mask);
         };
     }
 
@@ -176,7 +173,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case GENERIC -> denseBase().computeGradient(smoothedLabels(call, preOutput), preOutput.dup(),
                     activationFn, mask);
             case FUSED, SPARSE -> call.kernel() ? kernelGradient(call, preOutput, mask).getSecond()
-                    : gradient(call, softmax(preOutput), mask);
+                    : gradient(call, softmax(call.logits()), mask);
         };
     }
 
@@ -195,11 +192,8 @@ public final class LossLabelSmoothing implements ILossFunction {
                     Pair<Double, INDArray> both = kernelGradient(call, preOutput, mask);
                     return average ? new Pair<>(both.getFirst() / preOutput.size(0), both.getSecond()) : both;
                 }
-                // The native op's score and the softmax of the gradient measured faster than one shared softmax with
-                // the reduction form at small K; elsewhere score and gradient share one softmax.
-                INDArray p = softmax(preOutput);
-                double score = summedScore(call, preOutput, p, mask);
-                INDArray grad = gradient(call, p, mask);
+                double score = lossColumn(call, mask).sumNumber().doubleValue();
+                INDArray grad = gradient(call, softmax(call.logits()), mask);
                 return new Pair<>(average ? score / preOutput.size(0) : score, grad);
         }
     }
@@ -224,11 +218,12 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /**
-     * A validated call: its path, the labels to compute with (on the ND4J-op path, class indices with masked entries
-     * set to 0, so that padding there is never used; the caller's labels otherwise), and whether the CPU kernel
-     * computes it.
+     * A validated call: its path, the labels and logits to compute with, and whether the CPU kernel computes it. On the
+     * ND4J-op path masked entries are set to 0 in new arrays (class indices, and on the fused paths the masked rows of
+     * dense labels and logits), so that padding, NaN or infinities there never reach the result (0 × NaN is NaN);
+     * elsewhere they are the caller's arrays.
      */
-    private record Call(Path path, INDArray labels, boolean kernel) {
+    private record Call(Path path, INDArray labels, INDArray logits, boolean kernel) {
         boolean isFused() {
             return path == Path.FUSED || path == Path.SPARSE;
         }
@@ -253,9 +248,22 @@ public final class LossLabelSmoothing implements ILossFunction {
             path = sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED;
         }
         // The one place the CPU kernel is chosen; it validates unmasked class indices itself, in its single pass.
-        boolean kernel = path != Path.BASE && path != Path.GENERIC
-                && CpuSoftmaxXent.supports(labels, sparse, preOutput, mask);
-        return new Call(path, sparse && !kernel ? checkedIndices(labels, preOutput, mask) : labels, kernel);
+        boolean fused = path == Path.FUSED || path == Path.SPARSE;
+        if (fused && CpuSoftmaxXent.supports(labels, sparse, preOutput, mask)) {
+            return new Call(path, labels, preOutput, true);
+        }
+        INDArray checked = sparse ? checkedIndices(labels, preOutput, mask) : labels;
+        if (!fused || mask == null) {
+            return new Call(path, checked, preOutput, false);
+        }
+        return new Call(path, sparse ? checked : zeroMaskedRows(checked, mask), zeroMaskedRows(preOutput, mask), false);
+    }
+
+    /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */
+    private static INDArray zeroMaskedRows(INDArray values, INDArray mask) {
+        INDArray keep = Nd4j.ones(DataType.FLOAT, values.shape())
+                .muliColumnVector(mask.castTo(DataType.FLOAT).reshape(values.size(0), 1)).neq(0);
+        return LabelSmoothing.select(keep, values);
     }
 
     /** Validates every input's shape and the custom prior's length. */
@@ -356,53 +364,26 @@ public final class LossLabelSmoothing implements ILossFunction {
         return new Pair<>(kernel(call, preOutput, mask, null, gradient), gradient);
     }
 
-    /** The fused paths' summed score; {@code p} is the softmax if the caller has it (read only), else null. */
-    private double summedScore(Call call, INDArray preOutput, INDArray p, INDArray mask) {
-        if (isNativeCase(call)) {
-            return nativeSoftmaxCrossEntropy(call, preOutput, mask, LossReduce.SUM).getDouble(0);
-        }
-        return (p == null ? lossColumn(call, preOutput, softmax(preOutput), true, mask)
-                : lossColumn(call, preOutput, p, false, mask)).sumNumber().doubleValue();
-    }
-
-    /** Dense labels, uniform prior, no class weights: the case ND4J's native fused op computes. */
-    private boolean isNativeCase(Call call) {
-        return call.path() == Path.FUSED && resolvedPrior.isUniform() && !hasClassWeights();
-    }
-
     private boolean hasClassWeights() {
         return base instanceof LossMCXENT mcxent && mcxent.getWeights() != null;
     }
 
     /**
-     * ND4J's native fused {@code softmax_cross_entropy_loss} (stable log-sum-exp, the smoothing inside): one call, with
-     * the per-example mask as its per-example weights, summed ({@code SUM}, a scalar) or per example ({@code NONE},
-     * {@code [N,1]}).
-     */
-    private INDArray nativeSoftmaxCrossEntropy(Call call, INDArray preOutput, INDArray mask, LossReduce reduce) {
-        DataType type = preOutput.dataType();
-        long n = preOutput.size(0);
-        INDArray weights = mask == null ? Nd4j.scalar(type, 1.0) : mask.castTo(type).reshape(n, 1);
-        INDArray out = reduce == LossReduce.NONE ? Nd4j.createUninitialized(type, n, 1) : Nd4j.scalar(type, 0.0);
-        Nd4j.exec(DynamicCustomOp.builder("softmax_cross_entropy_loss")
-                .addInputs(preOutput, weights, call.labels().castTo(type)).addOutputs(out)
-                .addIntegerArguments(reduce.ordinal()).addFloatingPointArguments(smoothing).build());
-        return out;
-    }
-
-    /**
      * Per-example loss {@code -Σ_k w_k t_k log p_k} with {@code t = (1-s)·y + s·prior} (w = 1 unweighted), as
      * {@code [N,1]}, masked. Computed without a log-probability array from the shifted logits {@code x = z - max_k z_k}:
-     * {@code log p_k = x_k - lse} with {@code lse = log Σ_k exp(x_k) = -log max_k p_k} (finite, as the largest p is
-     * >= 1/K), so {@code loss = lse·Σ_k w_k t_k - Σ_k w_k t_k x_k}. The shift keeps every term as small as the logits'
-     * spread: with unshifted logits of 1e4 the two terms would cancel in float32. With {@code consumeP} the shifted
-     * logits overwrite {@code p} (one [N,K] array in all), else {@code p} is only read.
+     * {@code log p_k = x_k - lse}, so {@code loss = lse·Σ_k w_k t_k - Σ_k w_k t_k x_k}. Both keep float32 exact: the
+     * shift keeps every term as small as the logits' spread (with unshifted logits of 1e4 the two terms would cancel),
+     * and {@code lse = log1p(Σ_k exp(x_k) - 1)} keeps the max's {@code exp(0) = 1} out of the float sum, which would
+     * round away the rest for a confident row (whose loss at small s is that rest).
      */
-    private INDArray lossColumn(Call call, INDArray preOutput, INDArray p, boolean consumeP, INDArray mask) {
-        INDArray lse = Transforms.log(p.max(true, 1), false).negi();
-        INDArray max = preOutput.max(true, 1);
-        INDArray shifted = consumeP ? p.assign(preOutput).subiColumnVector(max) : preOutput.subColumnVector(max);
-        INDArray weights = weights(p.dataType());
+    private INDArray lossColumn(Call call, INDArray mask) {
+        INDArray z = call.logits();
+        INDArray shifted = z.subColumnVector(z.max(true, 1));
+        INDArray atMax = shifted.eq(0).castTo(shifted.dataType());
+        INDArray rest = Transforms.exp(shifted, true).subi(atMax).sum(true, 1).addi(atMax.sum(true, 1).subi(1));
+        // [N,1] in double: ND4J's float log1p is log(1 + x) in float, which rounds a small x away
+        INDArray lse = Transforms.log1p(rest.castTo(DataType.DOUBLE), false).castTo(z.dataType());
+        INDArray weights = weights(z.dataType());
         INDArray x = weights == null ? shifted : shifted.muliRowVector(weights);
         INDArray column;
         INDArray labelLogits;
@@ -410,7 +391,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             labelLogits = Nd4j.exec(new Gather(x.reshape(x.length()), flatIndices(call.labels(), x), 0))[0];
             column = lse;
         } else {
-            INDArray y = denseLabels(call.labels(), p);
+            INDArray y = denseLabels(call.labels(), z);
             labelLogits = Nd4j.getExecutioner().exec(new Dot(y, x, 1));
             column = lse.muli(targetMass(y, weights));
         }

@@ -75,6 +75,18 @@ class KernelVersusOpsTest {
                             new LossLabelSmoothing(0.1, new LossSparseMCXENT(w), PRIOR), pad, z, m));
                     cases.add(new Case(at + "fully masked", new LossLabelSmoothing(0.1, new LossSparseMCXENT()), pad, z,
                             Nd4j.zeros(type, n, 1)));
+                    // masked rows holding NaN labels and infinite logits contribute nothing on either path
+                    INDArray dirtyZ = z.dup(order);
+                    INDArray dirtyY = oneHot.dup();
+                    dirtyZ.putScalar(1, 0, Double.POSITIVE_INFINITY);
+                    dirtyZ.putScalar(3, 2, Double.NaN);
+                    dirtyY.getRow(1).assign(Double.NaN);
+                    cases.add(new Case(at + "NaN and infinity in masked rows", new LossLabelSmoothing(0.1), dirtyY,
+                            dirtyZ, m));
+                    cases.add(new Case(at + "NaN and infinity in masked rows, weighted, prior",
+                            new LossLabelSmoothing(0.1, new LossMCXENT(w), PRIOR), dirtyY, dirtyZ, m));
+                    cases.add(new Case(at + "infinity in masked rows, sparse", new LossLabelSmoothing(0.1,
+                            new LossSparseMCXENT()), pad, dirtyZ, m));
                 }
             }
         }
@@ -94,6 +106,7 @@ class KernelVersusOpsTest {
         // float32: the ops path rounds its softmax and shifted logits to float; the kernel accumulates in double
         double rtol = c.logits().dataType() == DataType.FLOAT ? 2e-6 : 1e-10;
         double atol = c.logits().dataType() == DataType.FLOAT ? 1e-6 : 1e-12;
+        assertTrue(Double.isFinite(kernel.score) && Double.isFinite(ops.score), kernel.score + " / " + ops.score);
         assertClose(ops.score, kernel.score, rtol, atol, "score");
         assertClose(ops.scoreArray, kernel.scoreArray, rtol, atol, "score array");
         assertClose(ops.gradient, kernel.gradient, rtol, atol, "gradient");

@@ -357,6 +357,33 @@ class PipelineSafetyTest {
                 loss.computeGradient(labels, z, SOFTMAX, null), 1e-5, 1e-6, "gradient");
     }
 
+    /**
+     * A confident row at a small s: the loss is about s times the logits' spread, so the float32 rounding of
+     * {@code log Σ exp} near {@code log 1} must not reach it (it did on the ND4J-op path through {@code -log max p}).
+     */
+    @ParameterizedTest(name = "kernel {0}")
+    @ValueSource(booleans = {true, false})
+    void float32StaysExactForAConfidentRowAtSmallSmoothing(boolean kernel) {
+        double s = 1e-4;
+        INDArray z = Nd4j.createFromArray(new float[][] {{16, 0, -2}, {-3, 9, 1}});
+        double[][] y = {{1, 0, 0}, {0, 1, 0}};
+        double[] rows = Hand.rowLosses(z.castTo(DataType.DOUBLE).toDoubleMatrix(), y, s);
+        INDArray labels = Nd4j.createFromArray(y).castTo(DataType.FLOAT);
+        INDArray indices = Nd4j.createFromArray(new float[][] {{0}, {1}});
+        Supplier<double[][]> scores = () -> new double[][] {
+                new LossLabelSmoothing(s).computeScoreArray(labels, z, SOFTMAX, null).toDoubleVector(),
+                new LossLabelSmoothing(s, new LossSparseMCXENT()).computeScoreArray(indices, z, SOFTMAX, null)
+                        .toDoubleVector(),
+                new LossLabelSmoothing(s, new LossMCXENT(), new double[] {0.2, 0.3, 0.5})
+                        .computeScoreArray(labels, z, SOFTMAX, null).toDoubleVector()};
+        double[][] got = kernel ? scores.get() : CpuSoftmaxXent.withoutKernel(scores);
+        assertClose(rows, got[0], 1e-6, 0, "dense");
+        assertClose(rows, got[1], 1e-6, 0, "sparse");
+        double[] prior = Hand.rowLosses(z.castTo(DataType.DOUBLE).toDoubleMatrix(), y, s, null,
+                new double[] {0.2, 0.3, 0.5}, null);
+        assertClose(prior, got[2], 1e-6, 0, "custom prior");
+    }
+
     // ---- double smoothing ----------------------------------------------------------------------------------------
 
     @ParameterizedTest
