@@ -454,8 +454,9 @@ final class CpuSoftmaxXent {
 
     /** Direct, non-negative strides, and every element within the buffer at an int index. */
     private static boolean reachable(INDArray array) {
-        if (array.isEmpty() || array.data() == null) {
-            return false;
+        if (array.isEmpty() || array.data() == null
+                || array.data().length() * array.data().getElementSize() > Integer.MAX_VALUE) {
+            return false; // a ByteBuffer reaches 2 GB at most: larger arrays stay on the ND4J-op path
         }
         long last = array.offset();
         for (int d = 0; d < array.rank(); d++) {

@@ -79,7 +79,8 @@ public final class LabelSmoothing {
      * @param classIndices class indices {@code [N]} or {@code [N,1]} (also {@code [N,1,T]} for sequences, giving
      *                     {@code [N,K,T]}), whole numbers in {@code [0, numClasses)}, of any numeric type
      * @param numClasses   K >= 2
-     * @return a new {@code [N,K]} array of the indices' floating point type (the default one for integer indices)
+     * @return a new {@code [N,K]} array ({@code [N,K,T]} for {@code [N,1,T]}) of the indices' floating point type (the
+     *         default one for integer indices)
      * @throws IllegalArgumentException if s is outside [0, 1] or NaN, numClasses {@literal <} 2, or an index is negative,
      *                                  fractional, not finite or >= numClasses (the bad value is in the message)
      */

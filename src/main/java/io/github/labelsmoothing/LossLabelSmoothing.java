@@ -44,7 +44,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>Class indices under a 0 mask are ignored (padding such as {@code -1}, as DL4J's {@code LossSparseMCXENT} allows):
  * a masked example contributes nothing, a fully masked batch scores 0 with a zero gradient. Labels written by
- * {@link LabelSmoothingPreProcessor} are refused when s &gt; 0 (they would be smoothed twice).
+ * {@link LabelSmoothingPreProcessor} are refused when s &gt; 0 (they would be smoothed twice) where they reach the loss
+ * as they are (2D heads: output layers, loss layers, graph outputs); RNN and CNN layers hand the loss a reshaped copy,
+ * which cannot be recognised.
  *
  * <p>Keeps DL4J's semantics: {@code average} divides by the minibatch size, {@code computeScoreArray} is {@code [N,1]},
  * per-example masks {@code [N,1]} zero an example's score and gradient, per-output masks go wherever the base takes
@@ -283,7 +285,7 @@ public final class LossLabelSmoothing implements ILossFunction {
         if (resolvedPrior.isCustom()) {
             resolvedPrior.checkClasses(preOutput.size(1));
         }
-        if (sparse && (labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0))) {
+        if (sparse && (labels.rank() == 0 || labels.size(0) != preOutput.size(0) || labels.length() != labels.size(0))) {
             throw new IllegalArgumentException("class-index labels for " + base + " must have shape [N,1] with N = "
                     + preOutput.size(0) + " (preOutput " + shapeOf(preOutput) + "), got labels " + shapeOf(labels));
         }
