@@ -86,18 +86,6 @@ final class Hand {
         return out;
     }
 
-    static double logSumExp(double[] z) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : z) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (double v : z) {
-            sum += Math.exp(v - max);
-        }
-        return max + Math.log(sum);
-    }
-
     static double sum(double[] values) {
         double total = 0;
         for (double v : values) {
