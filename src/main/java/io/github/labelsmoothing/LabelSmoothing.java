@@ -295,7 +295,10 @@ public final class LabelSmoothing {
         return select(mask.reshape(indices.shape()).neq(0), indices);
     }
 
-    /** {@code keep ? values : 0} element by element (a BOOL {@code keep} of the values' shape), as a new array. */
+    /**
+     * {@code keep ? values : 0} as a new array: element by element for a BOOL {@code keep} of the values' shape, row by
+     * row for a BOOL vector over the first axis.
+     */
     static INDArray select(INDArray keep, INDArray values) {
         INDArray out = Nd4j.createUninitialized(values.dataType(), values.shape());
         // ND4J's select op; its where_np picks the other way round in 1.0.0-M2.1

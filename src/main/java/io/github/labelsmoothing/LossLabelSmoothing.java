@@ -263,9 +263,7 @@ public final class LossLabelSmoothing implements ILossFunction {
 
     /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */
     private static INDArray zeroMaskedRows(INDArray values, INDArray mask) {
-        INDArray keep = Nd4j.ones(DataType.FLOAT, values.shape())
-                .muliColumnVector(mask.castTo(DataType.FLOAT).reshape(values.size(0), 1)).neq(0);
-        return LabelSmoothing.select(keep, values);
+        return LabelSmoothing.select(mask.reshape(values.size(0)).neq(0), values);
     }
 
     /** Validates every input's shape and the custom prior's length. */
