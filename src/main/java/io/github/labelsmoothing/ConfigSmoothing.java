@@ -63,10 +63,10 @@ final class ConfigSmoothing {
         return loss instanceof LossMCXENT || loss instanceof LossKLD || loss instanceof LossBinaryXENT;
     }
 
-    /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior is kept. */
+    /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior (any kind) is kept. */
     static ILossFunction withSmoothing(ILossFunction loss, double s) {
         if (loss instanceof LossLabelSmoothing smoothed) {
-            return s == 0 ? smoothed.getBase() : new LossLabelSmoothing(s, smoothed.getBase(), smoothed.getPrior());
+            return s == 0 ? smoothed.getBase() : smoothed.withSmoothing(s);
         }
         return s == 0 ? loss : new LossLabelSmoothing(s, loss);
     }
