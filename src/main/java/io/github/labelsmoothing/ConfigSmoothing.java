@@ -58,6 +58,17 @@ final class ConfigSmoothing {
         return null;
     }
 
+    /** The loss of a layer configuration, or null if the layer type has none. */
+    static ILossFunction lossOf(Layer layer) {
+        LossSlot<?> slot = slotOf(layer);
+        return slot == null ? null : slot.get(layer);
+    }
+
+    /** Sets the loss of a layer configuration that {@link #lossOf} gave a loss for. */
+    static void setLoss(Layer layer, ILossFunction loss) {
+        slotOf(layer).set(layer, loss);
+    }
+
     /** Classification losses, whose labels are distributions (or indices) that smoothing applies to. */
     static boolean isClassification(ILossFunction loss) {
         return loss instanceof LossMCXENT || loss instanceof LossKLD || loss instanceof LossBinaryXENT;
@@ -78,8 +89,12 @@ final class ConfigSmoothing {
             return null;
         }
         ILossFunction loss = slot.get(layer);
-        ILossFunction base = loss instanceof LossLabelSmoothing smoothed ? smoothed.getBase() : loss;
-        return isClassification(base) ? loss : null;
+        return isSmoothable(loss) ? loss : null;
+    }
+
+    /** A classification loss, or a {@link LossLabelSmoothing} over one. */
+    static boolean isSmoothable(ILossFunction loss) {
+        return isClassification(loss instanceof LossLabelSmoothing smoothed ? smoothed.getBase() : loss);
     }
 
     /** Sets smoothing s on a (copied) layer that {@link #classificationLoss} accepted. */
