@@ -9,7 +9,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -55,7 +54,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * {@code Serializable} (Spark cannot ship it to executors). Use one network, or {@link SmoothingSchedule}, which is
  * stateless, for distributed training. Calls are synchronized.
  */
-public final class OnlineLabelSmoothing extends BaseTrainingListener {
+public final class OnlineLabelSmoothing extends BeforeLossListener {
     private final double smoothing;
     private final String[] headNames;
     /** The network this listener learns from; null until its first call. */
@@ -135,13 +134,7 @@ public final class OnlineLabelSmoothing extends BaseTrainingListener {
 
     /** Puts the smoothing on the heads before the first iteration's loss. */
     @Override
-    public void onForwardPass(Model model, List<INDArray> activations) {
-        bind(model);
-    }
-
-    /** As {@link #onForwardPass(Model, List)}, for a ComputationGraph. */
-    @Override
-    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+    void beforeLoss(Model model) {
         bind(model);
     }
 

@@ -1,13 +1,9 @@
 package io.github.labelsmoothing;
 
 import java.io.Serializable;
-import java.util.List;
-import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.solvers.BaseOptimizer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.schedule.ISchedule;
 
@@ -28,12 +24,12 @@ import org.nd4j.linalg.schedule.ISchedule;
  * force and a model saved mid-training keeps it. At s = 0 the head keeps a {@code LossLabelSmoothing} with s = 0,
  * which computes exactly its base.
  *
- * <p>The swap happens in {@link #onForwardPass}, which DL4J calls in every training iteration after the forward pass
+ * <p>The swap happens in {@code onForwardPass}, which DL4J calls in every training iteration after the forward pass
  * and before the loss ({@code fit(iterator)}, {@code fit(DataSet)} loops, graphs alike); the iteration and epoch are
  * the counts DL4J keeps in the network's configuration. It holds no other state: one instance may serve several
  * networks, and copies of it (Spark, {@code ParallelWrapper} workers) act on their own copies of the network.
  */
-public final class SmoothingSchedule extends BaseTrainingListener implements Serializable {
+public final class SmoothingSchedule extends BeforeLossListener implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final ISchedule schedule;
@@ -79,18 +75,7 @@ public final class SmoothingSchedule extends BaseTrainingListener implements Ser
      *                                  the epoch), or the model has no head to act on
      */
     @Override
-    public void onForwardPass(Model model, List<INDArray> activations) {
-        apply(model);
-    }
-
-    /** As {@link #onForwardPass(Model, List)}, for a ComputationGraph. */
-    @Override
-    public void onForwardPass(Model model, Map<String, INDArray> activations) {
-        apply(model);
-    }
-
-    /** Puts the scheduled smoothing of the model's current iteration and epoch on its heads. */
-    void apply(Model model) {
+    void beforeLoss(Model model) {
         int iteration = BaseOptimizer.getIterationCount(model);
         int epoch = BaseOptimizer.getEpochCount(model);
         double s = schedule.valueAt(iteration, epoch);
