@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -234,6 +237,16 @@ class ClassConditionalTest {
 
     private static LossLabelSmoothing cc2(double[][] p) {
         return LossLabelSmoothing.classConditional(0.1, new LossMCXENT(), p);
+    }
+
+    @Test
+    void applyToReplacesTheSmoothingAndKeepsTheClassPriors() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().list()
+                .layer(new OutputLayer.Builder().lossFunction(cc(new LossMCXENT())).nIn(2).nOut(P.length)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        assertEquals(LossLabelSmoothing.classConditional(0.05, new LossMCXENT(), P),
+                ((OutputLayer) LabelSmoothing.applyTo(conf, 0.05).getConf(0).getLayer()).getLossFn());
     }
 
     @Test

@@ -11,16 +11,23 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
@@ -33,8 +40,10 @@ class OnlineLabelSmoothingTest {
 
     /** Row c: the mean of {@code net.output} over the unmasked examples of class c predicted as c; else uniform. */
     private static double[][] expectedRows(MultiLayerNetwork net, DataSet data, double[] mask) {
-        double[][] p = net.output(data.getFeatures()).toDoubleMatrix();
-        double[][] y = data.getLabels().toDoubleMatrix();
+        return expectedRows(net.output(data.getFeatures()).toDoubleMatrix(), data.getLabels().toDoubleMatrix(), mask);
+    }
+
+    private static double[][] expectedRows(double[][] p, double[][] y, double[] mask) {
         int k = y[0].length;
         double[][] sums = new double[k][k];
         int[] counts = new int[k];
@@ -165,6 +174,28 @@ class OnlineLabelSmoothingTest {
         assertTrue(learnedSomething(rows), "some unmasked class has correct predictions");
         assertRows(rows, ols.softLabels());
         assertRows(new double[][] {{1.0 / 3, 1.0 / 3, 1.0 / 3}}, new double[][] {ols.softLabels()[2]});
+    }
+
+    @Test
+    void aNamedGraphHeadLearnsItsRowsToo() {
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.DOUBLE).updater(new Sgd(0)).graphBuilder().addInputs("in")
+                .addLayer("hidden", new DenseLayer.Builder().nIn(4).nOut(6).activation(Activation.TANH).build(), "in")
+                .addLayer("out", new OutputLayer.Builder().lossFunction(new LossMCXENT()).nIn(6)
+                        .nOut(ListenerNets.CLASSES).activation(Activation.SOFTMAX).build(), "hidden")
+                .setOutputs("out").build());
+        graph.init();
+        OnlineLabelSmoothing ols = new OnlineLabelSmoothing(S, "out");
+        graph.setListeners(ols);
+        DataSet data = ListenerNets.data(16, 6);
+        graph.fit(ListenerNets.iterator(data), 1);
+        double[][] rows = expectedRows(graph.outputSingle(data.getFeatures()).toDoubleMatrix(),
+                data.getLabels().toDoubleMatrix(), null);
+        assertTrue(learnedSomething(rows), "some class has correct predictions");
+        assertRows(rows, ols.softLabels("out"));
+        assertEquals(LossLabelSmoothing.classConditional(S, new LossMCXENT(), rows),
+                ((OutputLayer) ((LayerVertex) graph.getConfiguration().getVertices().get("out")).getLayerConf()
+                        .getLayer()).getLossFn());
     }
 
     @Test
