@@ -72,10 +72,13 @@ final class HeadRules {
         try {
             OutputLayerUtil.validateOutputLayerConfiguration(where, -1, isLossLayer, activation, base);
         } catch (DL4JInvalidConfigException e) {
-            // DL4J's hint (validateOutputLayerConfig(false)) does not reach the wrapped loss: drop it
+            // DL4J's wording after its 'for layer "<name>": ', without its hint (validateOutputLayerConfig(false)),
+            // which does not switch this check off
             String message = e.getMessage();
+            int start = message.indexOf("\": ");
             int hint = message.indexOf('\n');
-            throw new IllegalArgumentException(hint < 0 ? message : message.substring(0, hint), e);
+            String reason = message.substring(start < 0 ? 0 : start + 3, hint < 0 ? message.length() : hint).strip();
+            throw new IllegalArgumentException("Invalid output layer configuration for " + where + ": " + reason, e);
         }
     }
 
