@@ -194,6 +194,24 @@ class KerasLabelSmoothingTest {
         assertScoreIsKeras(graph, "func_list_losses.h5");
     }
 
+    @Test
+    void sparseCategoricalWithIgnoreClassNoneImports() throws Exception {
+        // tf.keras 2.10+ writes ignore_class: null for a SparseCategoricalCrossentropy that ignores no class.
+        MultiLayerNetwork net = KerasLabelSmoothing.importKerasSequentialModelAndWeights(
+                path("seq_sparse_ignore_class_none.h5"));
+        assertEquals(LossSparseMCXENT.class, lossOf(net).getClass());
+        assertScoreIsKeras(net, "seq_sparse_ignore_class_none.h5");
+    }
+
+    @Test
+    void keras3LossConfigWithDtypePolicyImports() throws Exception {
+        // Keras 3 adds module, registered_name and a dtype policy, none of which changes the loss's value.
+        MultiLayerNetwork net = KerasLabelSmoothing.importKerasSequentialModelAndWeights(
+                path("seq_cce_keras3_config.h5"));
+        assertSmoothed(lossOf(net), 0.1, LossMCXENT.class);
+        assertScoreIsKeras(net, "seq_cce_keras3_config.h5");
+    }
+
     // --- unchanged cases: exactly DL4J's import --------------------------------------------------------------------
 
     @Test
@@ -304,6 +322,54 @@ class KerasLabelSmoothingTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
         assertTrue(e.getMessage().contains("length 1") && e.getMessage().contains("2 outputs"), e.getMessage());
+    }
+
+    @Test
+    void ignoreClassIsRejected() throws Exception {
+        // Keras averages over the examples whose class is not ignored; a DL4J score divides by the batch size.
+        String file = path("bad_sparse_ignore_class.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
+        assertTrue(e.getMessage().contains("ignore_class = 0") && e.getMessage().contains("'dense_1'"),
+                e.getMessage());
+    }
+
+    @Test
+    void focalLossParametersAreRejectedWhateverTheLossIsNamed() throws Exception {
+        String file = path("bad_focal_renamed.h5");
+        assertInstanceOf(LossBinaryXENT.class, lossOf(KerasModelImport.importKerasSequentialModelAndWeights(file)),
+                "DL4J maps config.name: a plain binary cross-entropy, gamma and alpha dropped");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
+        assertTrue(e.getMessage().contains("gamma = 2.0") && e.getMessage().contains("alpha = 0.25")
+                && !e.getMessage().contains("apply_class_balancing ="), e.getMessage());
+    }
+
+    @Test
+    void axisOtherThanTheLastIsRejected() throws Exception {
+        String file = path("bad_axis.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
+        assertTrue(e.getMessage().contains("axis = 1"), e.getMessage());
+    }
+
+    @Test
+    void outputMissingFromTheLossDictIsRejectedByName() throws Exception {
+        String file = path("bad_dict_missing_output.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
+        assertTrue(e.getMessage().contains("[head_b]") && e.getMessage().contains("Keras does not train"),
+                e.getMessage());
+    }
+
+    @Test
+    void noneLossInTheListIsRejectedNamingTheOutputAndWhatToDo() throws Exception {
+        String file = path("bad_list_none.h5");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
+        assertTrue(e.getMessage().contains("[head_b]") && e.getMessage().contains("None")
+                && e.getMessage().contains("Keras does not train")
+                && e.getMessage().contains("with a loss for every output"), e.getMessage());
     }
 
     // --- helpers -----------------------------------------------------------------------------------------------------
