@@ -3,7 +3,12 @@ package io.github.labelsmoothing.keras;
 import io.github.labelsmoothing.LabelSmoothing;
 import io.github.labelsmoothing.LossLabelSmoothing;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -105,6 +110,8 @@ public final class KerasLabelSmoothing {
             "beta", new Setting(v -> false, NO_SUCH_PARAMETER));
     /** The reductions whose loss is the batch mean, which is what a DL4J score is. */
     private static final List<String> BATCH_MEAN_REDUCTIONS = List.of("auto", "sum_over_batch_size");
+    /** The first bytes of an HDF5 superblock. */
+    private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     private static final String LOSS_LAYER_SUFFIX = "_loss"; // DL4J names an output's loss layer <output>_loss
 
     private KerasLabelSmoothing() {
@@ -209,11 +216,38 @@ public final class KerasLabelSmoothing {
         if (h5Path == null) {
             throw new IllegalArgumentException("h5Path must not be null");
         }
+        requireHdf5Signature(h5Path);
         try {
             return builder.modelHdf5Filename(h5Path).enforceTrainingConfig(true);
         } catch (Exception e) { // HDF5 reports a file it cannot open as a RuntimeException
             throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Checks that the file is HDF5 before the native library opens it (which would print its error stack on stderr):
+     * the signature is at offset 0, or after a user block at 512, 1024, 2048, ...
+     */
+    private static void requireHdf5Signature(String h5Path) {
+        try (FileChannel file = FileChannel.open(Path.of(h5Path))) {
+            ByteBuffer head = ByteBuffer.allocate(HDF5_SIGNATURE.length);
+            for (long offset = 0; offset + HDF5_SIGNATURE.length <= file.size(); offset = Math.max(512, 2 * offset)) {
+                head.clear();
+                int read;
+                do { // a channel may return fewer bytes than asked
+                    read = file.read(head, offset + head.position());
+                } while (read > 0 && head.hasRemaining());
+                if (Arrays.equals(head.array(), HDF5_SIGNATURE)) {
+                    return;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': no such file", e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': " + e, e);
+        }
+        throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': not an HDF5 file (a Keras"
+                + " 3 .keras file is a zip archive; save the model with model.save(\"model.h5\") instead)");
     }
 
     /**
