@@ -236,6 +236,41 @@ two_heads("bad_dict_unknown_output.h5", {"head_a": cce(0.1), "head_c": "categori
 two_heads("bad_list_length.h5", [cce(0.1)], [cce_fn(0.1), cce_fn(0.1)], [one_hot(3), one_hot(2)])
 # Unchanged, functional: one loss name for both outputs.
 two_heads("func_plain_string.h5", "categorical_crossentropy", [cce_fn(0.0), cce_fn(0.0)], [one_hot(3), one_hot(2)])
+# Settings that change Keras' numbers and that the import does not implement: refused by name, never dropped.
+# tf.keras 2.10+ / Keras 3: SparseCategoricalCrossentropy(ignore_class=0) averages over the examples of other classes.
+sequential("bad_sparse_ignore_class.h5", 4, "linear",
+           loss_object("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy", from_logits=True,
+                       ignore_class=0),
+           None, rng.integers(0, 4, (N, 1)).astype(float))
+# A focal loss under the name of the loss DL4J maps (the name is the user's): gamma and alpha change the numbers.
+sequential("bad_focal_renamed.h5", 1, "sigmoid",
+           loss_object("BinaryFocalCrossentropy", "binary_crossentropy", apply_class_balancing=False, alpha=0.25,
+                       gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1),
+           None, rng.integers(0, 2, (N, 1)).astype(float))
+sequential("bad_axis.h5", 3, "softmax", loss_object("CategoricalCrossentropy", "categorical_crossentropy",
+                                                    from_logits=False, label_smoothing=0.1, axis=1),
+           None, one_hot(3))
+# Keras 2 warns and does not train an output missing from a dict of losses or whose loss is None.
+def untrained(y, out):
+    return 0.0
+
+
+two_heads("bad_dict_missing_output.h5", {"head_a": cce(0.1)}, [cce_fn(0.1), untrained], [one_hot(3), one_hot(2)])
+two_heads("bad_list_none.h5", [cce(0.1), None], [cce_fn(0.1), untrained], [one_hot(3), one_hot(2)])
+# Settings at the values that change nothing import: tf.keras 2.10+ writes ignore_class None; Keras 3 wraps a loss in
+# module/registered_name, writes a dtype policy and names the batch mean sum_over_batch_size.
+sequential("seq_sparse_ignore_class_none.h5", 4, "linear",
+           loss_object("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy", from_logits=True,
+                       ignore_class=None),
+           lambda idx, out: sparse_categorical_crossentropy(idx[:, 0].astype(int), out, True),
+           rng.integers(0, 4, (N, 1)).astype(float))
+sequential("seq_cce_keras3_config.h5", 3, "softmax",
+           {"module": "keras.losses", "registered_name": None, **loss_object(
+               "CategoricalCrossentropy", "categorical_crossentropy", reduction="sum_over_batch_size",
+               from_logits=False, label_smoothing=0.1, axis=-1,
+               dtype={"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                      "registered_name": None})},
+           cce_fn(0.1), one_hot(3))
 with h5py.File(os.path.join(OUT, "not_keras.h5"), "w") as f:
     f.create_dataset("x", data=np.zeros(3, dtype=np.float32))
 

@@ -1,6 +1,8 @@
 package io.github.labelsmoothing;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +21,6 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
-import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
-import org.nd4j.linalg.lossfunctions.impl.LossKLD;
-import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /** Turns label smoothing on or off in network configurations; behind {@link LabelSmoothing#applyTo}. */
 final class ConfigSmoothing {
@@ -69,11 +68,6 @@ final class ConfigSmoothing {
         slotOf(layer).set(layer, loss);
     }
 
-    /** Classification losses, whose labels are distributions (or indices) that smoothing applies to. */
-    static boolean isClassification(ILossFunction loss) {
-        return loss instanceof LossMCXENT || loss instanceof LossKLD || loss instanceof LossBinaryXENT;
-    }
-
     /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior (any kind) is kept. */
     static ILossFunction withSmoothing(ILossFunction loss, double s) {
         if (loss instanceof LossLabelSmoothing smoothed) {
@@ -82,125 +76,81 @@ final class ConfigSmoothing {
         return s == 0 ? loss : new LossLabelSmoothing(s, loss);
     }
 
-    /** The loss a layer smooths (unwrapped), or null if it has none or a regression loss. */
-    private static ILossFunction classificationLoss(Layer layer) {
+    /** A head smoothing applies to: a classification loss, or a {@link LossLabelSmoothing} (whatever its base). */
+    private static boolean isSmoothable(Layer layer) {
         LossSlot<?> slot = slotOf(layer);
-        if (slot == null) {
-            return null;
-        }
-        ILossFunction loss = slot.get(layer);
-        return isSmoothable(loss) ? loss : null;
+        return slot != null && isSmoothable(slot.get(layer));
     }
 
-    /** A classification loss, or a {@link LossLabelSmoothing} over one. */
+    /** A loss smoothing applies to: a classification loss, or a {@link LossLabelSmoothing} (whatever its base). */
     static boolean isSmoothable(ILossFunction loss) {
-        return isClassification(loss instanceof LossLabelSmoothing smoothed ? smoothed.getBase() : loss);
+        return loss instanceof LossLabelSmoothing || HeadRules.isClassification(loss);
     }
 
-    /** Sets smoothing s on a (copied) layer that {@link #classificationLoss} accepted. */
+    /** Whether a layer's loss is a {@link LossLabelSmoothing}. */
+    private static boolean isSmoothed(Layer layer) {
+        LossSlot<?> slot = slotOf(layer);
+        return slot != null && slot.get(layer) instanceof LossLabelSmoothing;
+    }
+
+    /** Sets smoothing s on a (copied) layer that {@link #isSmoothable} accepted. */
     private static void smooth(Layer layer, double s) {
         LossSlot<?> slot = slotOf(layer);
         slot.set(layer, withSmoothing(slot.get(layer), s));
     }
 
-    static MultiLayerConfiguration apply(MultiLayerConfiguration conf, double s, int[] layerIndices) {
+    /**
+     * A copy of conf with smoothing s on every classification head, or on the layers at the given indices.
+     *
+     * @param keepCounters false for a configuration that builds a new network: the copy's iteration and epoch counts
+     *                     start at 0, whatever DL4J wrote into conf while training another network with it (Adam's bias
+     *                     correction and schedules would otherwise continue that network's run); true for the
+     *                     configuration of a trained network's copy, which continues where the network was
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, conf is null, a selected layer is not a
+     *                                  classification head, s &gt; 0 and there is no head to smooth, or a head's
+     *                                  activation does not fit its loss
+     */
+    static MultiLayerConfiguration apply(MultiLayerConfiguration conf, double s, int[] layerIndices,
+            boolean keepCounters) {
         LabelSmoothing.checkSmoothing(s);
         if (conf == null) {
             throw new IllegalArgumentException("configuration must not be null");
         }
-        int n = conf.getConfs().size();
-        List<Integer> targets = new ArrayList<>();
-        if (layerIndices == null) {
-            for (int i = 0; i < n; i++) {
-                if (classificationLoss(conf.getConf(i).getLayer()) != null) {
-                    targets.add(i);
-                }
-            }
-        } else {
-            for (int i : layerIndices) {
-                if (i < 0 || i >= n) {
-                    throw new IllegalArgumentException("layer index " + i + " is out of range: the network has " + n
-                            + " layers");
-                }
-                requireClassificationHead(conf.getConf(i).getLayer(), "layer " + i);
-                targets.add(i);
-            }
-        }
-        return copyWithSmoothing(conf, targets, s);
-    }
-
-    /**
-     * A copy of conf with every {@link LossLabelSmoothing} head (whatever its base) unwrapped to its base loss, or null
-     * if it has none: the network without smoothing, as {@link UnsmoothedLossCalculator} scores it.
-     */
-    static MultiLayerConfiguration unsmoothed(MultiLayerConfiguration conf) {
-        List<Integer> targets = new ArrayList<>();
+        Map<Integer, Layer> layers = new LinkedHashMap<>();
         for (int i = 0; i < conf.getConfs().size(); i++) {
-            if (isSmoothed(conf.getConf(i).getLayer())) {
-                targets.add(i);
-            }
+            layers.put(i, conf.getConf(i).getLayer());
         }
-        return targets.isEmpty() ? null : copyWithSmoothing(conf, targets, 0);
-    }
-
-    /** A copy of conf with smoothing s on the layers at the given indices. */
-    private static MultiLayerConfiguration copyWithSmoothing(MultiLayerConfiguration conf, List<Integer> targets,
-            double s) {
+        Integer[] selection = layerIndices == null ? null : Arrays.stream(layerIndices).boxed().toArray(Integer[]::new);
+        Set<Integer> targets = targets(layers, selection, s, i -> "layer " + i,
+                i -> "layer index " + i + " is out of range: the network has " + layers.size() + " layers");
         MultiLayerConfiguration copy = conf.clone();
         copy.getConfs().forEach(c -> ownUpdaters(c.getLayer()));
         for (int i : targets) {
             smooth(copy.getConf(i).getLayer(), s);
         }
-        return copy;
+        return withCounters(copy, conf, keepCounters);
     }
 
-    static ComputationGraphConfiguration apply(ComputationGraphConfiguration conf, double s, String[] layerNames) {
+    /**
+     * As {@link #apply(MultiLayerConfiguration, double, int[], boolean)}, for a graph (named layers, or every head).
+     * DL4J's {@code clone()} of a graph configuration drops the counters (a multi-layer one keeps them): with
+     * {@code keepCounters} they are copied explicitly.
+     */
+    static ComputationGraphConfiguration apply(ComputationGraphConfiguration conf, double s, String[] layerNames,
+            boolean keepCounters) {
         LabelSmoothing.checkSmoothing(s);
         if (conf == null) {
             throw new IllegalArgumentException("configuration must not be null");
         }
-        Set<String> targets = new LinkedHashSet<>();
-        if (layerNames == null) {
-            for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
-                if (e.getValue() instanceof LayerVertex v && classificationLoss(v.getLayerConf().getLayer()) != null) {
-                    targets.add(e.getKey());
-                }
+        Map<String, Layer> layers = new LinkedHashMap<>();
+        conf.getVertices().forEach((name, vertex) -> {
+            if (vertex instanceof LayerVertex v) {
+                layers.put(name, v.getLayerConf().getLayer());
             }
-        } else {
-            for (String name : layerNames) {
-                GraphVertex vertex = conf.getVertices().get(name);
-                if (!(vertex instanceof LayerVertex v)) {
-                    throw new IllegalArgumentException("no layer named '" + name + "' in the graph (layers: "
-                            + conf.getVertices().keySet() + ")");
-                }
-                requireClassificationHead(v.getLayerConf().getLayer(), "layer '" + name + "'");
-                targets.add(name);
-            }
-        }
-        return copyWithSmoothing(conf, targets, s);
-    }
-
-    /** As {@link #unsmoothed(MultiLayerConfiguration)}, for a graph. */
-    static ComputationGraphConfiguration unsmoothed(ComputationGraphConfiguration conf) {
-        Set<String> targets = new LinkedHashSet<>();
-        for (Map.Entry<String, GraphVertex> e : conf.getVertices().entrySet()) {
-            if (e.getValue() instanceof LayerVertex v && isSmoothed(v.getLayerConf().getLayer())) {
-                targets.add(e.getKey());
-            }
-        }
-        return targets.isEmpty() ? null : copyWithSmoothing(conf, targets, 0);
-    }
-
-    /**
-     * A copy of conf with smoothing s on the named layers. DL4J's {@code clone()} of a graph configuration drops the
-     * iteration and epoch counters (a multi-layer one keeps them): they are copied here, so a copy of a trained
-     * graph's configuration continues its learning-rate schedule and Adam's bias correction where the original was.
-     */
-    private static ComputationGraphConfiguration copyWithSmoothing(ComputationGraphConfiguration conf,
-            Set<String> targets, double s) {
+        });
+        Set<String> targets = targets(layers, layerNames, s, name -> "layer '" + name + "'",
+                name -> "no layer named '" + name + "' in the graph (layers: " + conf.getVertices().keySet() + ")");
         ComputationGraphConfiguration copy = conf.clone();
-        copy.setIterationCount(conf.getIterationCount());
-        copy.setEpochCount(conf.getEpochCount());
         for (GraphVertex vertex : copy.getVertices().values()) {
             if (vertex instanceof LayerVertex v) {
                 ownUpdaters(v.getLayerConf().getLayer());
@@ -209,7 +159,104 @@ final class ConfigSmoothing {
         for (String name : targets) {
             smooth(((LayerVertex) copy.getVertices().get(name)).getLayerConf().getLayer(), s);
         }
+        return withCounters(copy, conf, keepCounters);
+    }
+
+    /**
+     * The layers to smooth: the selected ones (each must be a head), or every head smoothing applies to. Checks each
+     * target's activation against its loss when s &gt; 0, as DL4J checks a plain loss.
+     *
+     * @throws IllegalArgumentException if a selected layer does not exist or is not a classification head, s &gt; 0
+     *                                  and there is no head, or a head's activation does not fit its loss
+     */
+    private static <K> Set<K> targets(Map<K, Layer> layers, K[] selection, double s, Function<K, String> where,
+            Function<K, String> missing) {
+        Set<K> targets = new LinkedHashSet<>();
+        if (selection == null) {
+            layers.forEach((key, layer) -> {
+                if (isSmoothable(layer)) {
+                    targets.add(key);
+                }
+            });
+            if (s > 0 && targets.isEmpty()) {
+                throw new IllegalArgumentException("no classification head to smooth: " + heads(layers, where)
+                        + "; label smoothing applies to losses MCXENT, NLL, sparse MCXENT, KLD and binary XENT");
+            }
+        } else {
+            for (K key : selection) {
+                Layer layer = layers.get(key);
+                if (layer == null) {
+                    throw new IllegalArgumentException(missing.apply(key));
+                }
+                if (!isSmoothable(layer)) {
+                    LossSlot<?> slot = slotOf(layer);
+                    throw new IllegalArgumentException(where.apply(key) + " (" + layer.getClass().getSimpleName()
+                            + ") is not a classification head" + (slot == null ? ""
+                            : ": " + HeadRules.notClassification(slot.get(layer))));
+                }
+                targets.add(key);
+            }
+        }
+        if (s > 0) {
+            for (K key : targets) {
+                checkActivation(where.apply(key), layers.get(key));
+            }
+        }
+        return targets;
+    }
+
+    /** DL4J's output layer checks for a head's base loss and activation (which DL4J cannot see through the wrapper). */
+    private static void checkActivation(String where, Layer layer) {
+        ILossFunction loss = slotOf(layer).get(layer);
+        ILossFunction base = loss instanceof LossLabelSmoothing smoothed ? smoothed.getBase() : loss;
+        if (layer instanceof BaseLayer l && l.getActivationFn() != null) {
+            boolean isOutputLayer = layer instanceof BaseOutputLayer;
+            long nOut = isOutputLayer ? ((BaseOutputLayer) layer).getNOut() : -1;
+            HeadRules.checkActivation(where + " (" + layer.getClass().getSimpleName() + ")", nOut, !isOutputLayer,
+                    l.getActivationFn(), base);
+        }
+    }
+
+    /** Every layer that has a loss, with it: "layer 1 (OutputLayer: LossMSE())", or that none has. */
+    private static <K> String heads(Map<K, Layer> layers, Function<K, String> where) {
+        List<String> heads = new ArrayList<>();
+        layers.forEach((key, layer) -> {
+            LossSlot<?> slot = slotOf(layer);
+            if (slot != null) {
+                heads.add(where.apply(key) + " (" + layer.getClass().getSimpleName() + ": " + slot.get(layer) + ")");
+            }
+        });
+        return heads.isEmpty() ? "no layer has a loss" : "the heads are " + String.join(", ", heads);
+    }
+
+    private static MultiLayerConfiguration withCounters(MultiLayerConfiguration copy, MultiLayerConfiguration conf,
+            boolean keep) {
+        copy.setIterationCount(keep ? conf.getIterationCount() : 0);
+        copy.setEpochCount(keep ? conf.getEpochCount() : 0);
         return copy;
+    }
+
+    private static ComputationGraphConfiguration withCounters(ComputationGraphConfiguration copy,
+            ComputationGraphConfiguration conf, boolean keep) {
+        copy.setIterationCount(keep ? conf.getIterationCount() : 0);
+        copy.setEpochCount(keep ? conf.getEpochCount() : 0);
+        return copy;
+    }
+
+    /**
+     * A copy of conf with every {@link LossLabelSmoothing} head (whatever its base) unwrapped to its base loss, or null
+     * if it has none: the network without smoothing, as {@link UnsmoothedLossCalculator} scores it.
+     */
+    static MultiLayerConfiguration unsmoothed(MultiLayerConfiguration conf) {
+        boolean any = conf.getConfs().stream().anyMatch(c -> isSmoothed(c.getLayer()));
+        return any ? apply(conf, 0, null, true) : null;
+    }
+
+    /** As {@link #unsmoothed(MultiLayerConfiguration)}, for a graph. */
+    static ComputationGraphConfiguration unsmoothed(ComputationGraphConfiguration conf) {
+        boolean any = conf.getVertices().values().stream()
+                .anyMatch(v -> v instanceof LayerVertex l && isSmoothed(l.getLayerConf().getLayer()));
+        return any ? apply(conf, 0, null, true) : null;
     }
 
     /**
@@ -225,21 +272,6 @@ final class ConfigSmoothing {
             if (l.getBiasUpdater() != null) {
                 l.setBiasUpdater(l.getBiasUpdater().clone());
             }
-        }
-    }
-
-    /** Whether a layer's loss is a {@link LossLabelSmoothing}. */
-    private static boolean isSmoothed(Layer layer) {
-        LossSlot<?> slot = slotOf(layer);
-        return slot != null && slot.get(layer) instanceof LossLabelSmoothing;
-    }
-
-    private static void requireClassificationHead(Layer layer, String what) {
-        if (classificationLoss(layer) == null) {
-            LossSlot<?> slot = slotOf(layer);
-            throw new IllegalArgumentException(what + " (" + layer.getClass().getSimpleName() + ") is not a "
-                    + "classification head" + (slot == null ? "" : ": its loss " + slot.get(layer) + " is not one of "
-                    + "MCXENT, NLL, sparse MCXENT, KLD or binary XENT"));
         }
     }
 }

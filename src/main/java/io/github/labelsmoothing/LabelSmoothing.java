@@ -117,13 +117,22 @@ public final class LabelSmoothing {
      * {@code OutputLayer}, {@code RnnOutputLayer}, {@code CenterLossOutputLayer}, {@code LossLayer},
      * {@code RnnLossLayer}, {@code CnnLossLayer} or {@code Cnn3DLossLayer} whose loss is MCXENT, NLL, sparse MCXENT, KLD
      * or binary XENT) gets its loss wrapped in {@link LossLabelSmoothing} with smoothing s; regression heads are left
-     * alone. Re-applying replaces the smoothing (never wraps twice); s = 0 unwraps to the base loss.
+     * alone. Re-applying replaces the smoothing (never wraps twice); s = 0 unwraps every {@link LossLabelSmoothing}.
+     *
+     * <p>The copy is a configuration for a new network: its iteration and epoch counts start at 0, also when
+     * {@code conf} trained a network before (DL4J writes the counts into the configuration it trains, and a copy that
+     * kept them would start Adam's bias correction and any schedule where that run ended, so a with/without comparison
+     * would not compare like with like). To continue a trained network with smoothing, use
+     * {@link #applyTo(MultiLayerNetwork, double)}, which keeps them.
      *
      * @return a copy; {@code conf} itself is not changed
-     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, or conf is null
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, conf is null, s &gt; 0 and the network has no
+     *                                  classification head (the message lists its heads and their losses), or a head's
+     *                                  activation does not fit its loss as DL4J's output layer check requires (sigmoid
+     *                                  with MCXENT, softmax over one output, ...)
      */
     public static MultiLayerConfiguration applyTo(MultiLayerConfiguration conf, double smoothing) {
-        return ConfigSmoothing.apply(conf, smoothing, null);
+        return ConfigSmoothing.apply(conf, smoothing, null, false);
     }
 
     /**
@@ -133,7 +142,7 @@ public final class LabelSmoothing {
      *                                  classification head
      */
     public static MultiLayerConfiguration applyTo(MultiLayerConfiguration conf, double smoothing, int... layerIndices) {
-        return ConfigSmoothing.apply(conf, smoothing, checkSelection(layerIndices, "layerIndices").clone());
+        return ConfigSmoothing.apply(conf, smoothing, checkSelection(layerIndices, "layerIndices").clone(), false);
     }
 
     /**
@@ -142,7 +151,7 @@ public final class LabelSmoothing {
      * @return a copy; {@code conf} itself is not changed
      */
     public static ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, double smoothing) {
-        return ConfigSmoothing.apply(conf, smoothing, null);
+        return ConfigSmoothing.apply(conf, smoothing, null, false);
     }
 
     /**
@@ -153,12 +162,12 @@ public final class LabelSmoothing {
      */
     public static ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, double smoothing,
             String... layerNames) {
-        return ConfigSmoothing.apply(conf, smoothing, checkSelection(layerNames, "layerNames").clone());
+        return ConfigSmoothing.apply(conf, smoothing, checkSelection(layerNames, "layerNames").clone(), false);
     }
 
     /**
      * Turns label smoothing on for a trained network, for fine-tuning: a new, initialized network whose configuration
-     * is {@link #applyTo(MultiLayerConfiguration, double) applyTo(conf, s)} of the argument's, with a copy of its
+     * is {@link #applyTo(MultiLayerConfiguration, double) applyTo(conf, s)} of the argument's (counts kept), with a copy of its
      * parameters, a copy of its updater state (Adam's moments, momentum, ...) and the same iteration and epoch counts,
      * so the next {@code fit} step is the step the argument would take with the smoothed loss (outputs are the same).
      * {@code applyTo(net, 0)} removes the smoothing of every classification head (the plain network, e.g. before
@@ -166,7 +175,8 @@ public final class LabelSmoothing {
      *
      * @param net an initialized network; not changed, also not when the copy trains
      * @return a new network; its parameters and updater state are copies, its configuration is a copy
-     * @throws IllegalArgumentException if net is null or not initialized, or s is outside [0, 1] or NaN
+     * @throws IllegalArgumentException if net is null or not initialized, or as
+     *                                  {@link #applyTo(MultiLayerConfiguration, double)}
      */
     public static MultiLayerNetwork applyTo(MultiLayerNetwork net, double smoothing) {
         return NetworkSmoothing.apply(net, smoothing, null);

@@ -26,10 +26,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * call writes new labels arrays, allocated outside any workspace, into the data set and never writes into the caller's
  * arrays; {@link #apply(DataSet)} leaves the data set itself untouched too.
  *
- * <p>Not compounding: labels written by any {@code LabelSmoothingPreProcessor} in this JVM (or a view of them) are left
- * as they are, so iterators that hand out the same cached {@code DataSet} objects every epoch get smoothed labels once.
- * A serialized copy (a Spark task's) is new data: use {@link #apply(DataSet)} in a map there. Such labels reaching a
- * {@link LossLabelSmoothing} with s &gt; 0 are refused (double smoothing). Thread-safe (one instance may serve an
+ * <p>Not compounding: labels written by any {@code LabelSmoothingPreProcessor} in this JVM are remembered with their
+ * original labels. A preprocessor with the same settings leaves them as they are; one with other settings computes its
+ * own labels from the originals. So an iterator that hands out the same cached {@code DataSet} objects every epoch gets
+ * smoothed labels once, and a sweep over s on cached data (a new preprocessor per value) gets each value exactly. At
+ * s = 0 labels are left as they are (class indices become one-hot rows) and nothing is marked. A serialized copy (a
+ * Spark task's) is new data: use {@link #apply(DataSet)} in a map there. Such labels reaching a
+ * {@link LossLabelSmoothing} with s &gt; 0 (double smoothing) or an {@link UnsmoothedLossCalculator} are refused. Thread-safe (one instance may serve an
  * {@code AsyncDataSetIterator}); serializable; chains in {@code CompositeDataSetPreProcessor}.
  */
 public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, MultiDataSetPreProcessor {
@@ -172,8 +175,9 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
     // ---------------------------------------------------------------------------------------------------------------
 
     /**
-     * Replaces the data set's labels with smoothed ones (unless a preprocessor wrote them), in a new array that lives
-     * outside any workspace (an async iterator's workspace is reused for the next batch).
+     * Replaces the data set's labels with smoothed ones (from the original labels where a preprocessor with other
+     * settings wrote them; left alone where one with these settings did), in a new array that lives outside any
+     * workspace (an async iterator's workspace is reused for the next batch).
      *
      * @throws IllegalArgumentException if the data set has no labels or its labels or mask do not fit the options;
      *                                  the data set is then unchanged
@@ -190,7 +194,7 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
      * The non-mutating form: a new data set with smoothed labels, sharing the features, masks, label names and
      * metadata; the argument is untouched. For Spark maps ({@code rdd.map(pre::apply)}) and functional pipelines,
      * where a cached data set must stay as it is so that the next epoch smooths the original labels again.
-     * Labels already written by a preprocessor are shared as they are.
+     * Labels a preprocessor with these settings wrote are shared as they are.
      *
      * @throws IllegalArgumentException as {@link #preProcess(DataSet)}
      */
@@ -205,7 +209,7 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
     }
 
     /**
-     * Replaces the selected labels arrays with smoothed ones (those no preprocessor wrote); null arrays are skipped.
+     * Replaces the selected labels arrays with smoothed ones, as {@link #preProcess(DataSet)}; null arrays are skipped.
      * All arrays are computed before any is set, so a rejected call leaves the MultiDataSet unchanged.
      *
      * @throws IllegalArgumentException if the MultiDataSet has no labels, labelsArrays selects an array it does not
@@ -242,16 +246,16 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         return out;
     }
 
-    /** The data set's labels smoothed, or null if a preprocessor already wrote them. */
+    /** The data set's labels as this preprocessor makes them, or null where they already are. */
     private INDArray smoothedLabels(DataSet dataSet) {
         INDArray labels = dataSet.getLabels();
         if (labels == null) {
             throw new IllegalArgumentException("DataSet has no labels to smooth");
         }
-        return SmoothedLabels.isMarked(labels) ? null : smooth(labels, dataSet.getLabelsMaskArray());
+        return smoothed(labels, dataSet.getLabelsMaskArray());
     }
 
-    /** The selected labels arrays smoothed (null where not selected, null or already written by a preprocessor). */
+    /** The selected labels arrays as this preprocessor makes them (null where not selected, null, or already so). */
     private INDArray[] smoothedLabels(MultiDataSet multiDataSet) {
         INDArray[] labels = multiDataSet.getLabels();
         if (labels == null || labels.length == 0) {
@@ -264,8 +268,8 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         INDArray[] masks = multiDataSet.getLabelsMaskArrays();
         INDArray[] smoothed = new INDArray[labels.length];
         for (int i = 0; i < labels.length; i++) {
-            if (labels[i] != null && selected(i) && !SmoothedLabels.isMarked(labels[i])) {
-                smoothed[i] = smooth(labels[i], masks == null ? null : masks[i]);
+            if (labels[i] != null && selected(i)) {
+                smoothed[i] = smoothed(labels[i], masks == null ? null : masks[i]);
             }
         }
         return smoothed;
@@ -276,22 +280,67 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
     }
 
     /**
+     * One labels array as this preprocessor makes it, or null where it already is: labels a preprocessor wrote are
+     * recomputed from their original labels (never smoothed again), unless this one's settings wrote them; s = 0 gives
+     * the original labels back (class indices become one-hot rows) and marks nothing.
+     *
+     * @throws IllegalArgumentException if the labels are a part of an array a preprocessor with other settings wrote
+     *                                  (a row slice, a sub-batch): its original labels cannot be told apart
+     */
+    private INDArray smoothed(INDArray labels, INDArray mask) {
+        SmoothedLabels.Origin origin = SmoothedLabels.originOf(labels);
+        if (origin == null) {
+            INDArray out = smooth(labels, mask);
+            return out == labels ? null : out;
+        }
+        if (origin.writer().smoothsLike(this)) {
+            return null;
+        }
+        if (!origin.isWhole(labels)) {
+            throw new IllegalArgumentException("labels " + Arrays.toString(labels.shape()) + " are a part of labels "
+                    + origin.writer() + " wrote, whose original labels cannot be recovered for " + this
+                    + ": preprocess the original data set instead of a slice of a preprocessed one");
+        }
+        return smooth(origin.original(), mask);
+    }
+
+    /**
      * The smoothed copy of one labels array, masked positions zero, allocated outside any workspace (it is stored in
-     * the caller's data set, which outlives an async iterator's workspace cycle) and remembered as smoothed.
+     * the caller's data set, which outlives an async iterator's workspace cycle) and remembered as smoothed from
+     * {@code labels}; at s = 0 the labels themselves, or one-hot rows for class indices, unmarked.
      */
     @SuppressWarnings("try") // the scope is the point: allocations in it happen outside workspaces
     private INDArray smooth(INDArray labels, INDArray mask) {
+        if (smoothing == 0 && !isIndexShaped(labels)) {
+            return labels;
+        }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             INDArray out = smoothUnmasked(labels, mask);
-            return SmoothedLabels.mark(mask == null ? out : applyMask(out, mask, channelsLast ? out.rank() - 1 : 1));
+            INDArray masked = mask == null ? out : applyMask(out, mask, classAxis(out));
+            return smoothing == 0 ? masked : SmoothedLabels.mark(masked, labels, this);
         }
+    }
+
+    /** Whether two preprocessors write the same labels from the same labels array. */
+    private boolean smoothsLike(LabelSmoothingPreProcessor other) {
+        return Double.compare(smoothing, other.smoothing) == 0 && numClasses == other.numClasses
+                && channelsLast == other.channelsLast && prior.equals(other.prior);
+    }
+
+    private int classAxis(INDArray labels) {
+        return channelsLast ? labels.rank() - 1 : 1;
+    }
+
+    /** Class indices this preprocessor turns into dense labels: numClasses given, a size-1 (or no) class axis. */
+    private boolean isIndexShaped(INDArray labels) {
+        return numClasses > 0 && !prior.isBernoulli() && (labels.rank() == 1 || labels.size(classAxis(labels)) == 1);
     }
 
     /** Smoothed labels before masking; index labels under a 0 mask may hold anything (padding such as -1). */
     private INDArray smoothUnmasked(INDArray labels, INDArray mask) {
-        int classAxis = channelsLast ? labels.rank() - 1 : 1;
+        int classAxis = classAxis(labels);
         boolean indexShaped = labels.rank() == 1 || labels.size(classAxis) == 1;
-        if (indexShaped && numClasses > 0 && !prior.isBernoulli()) {
+        if (isIndexShaped(labels)) {
             return LabelSmoothing.smoothIndices(LabelSmoothing.unmaskedIndices(labels, mask), numClasses, smoothing,
                     prior, channelsLast);
         }

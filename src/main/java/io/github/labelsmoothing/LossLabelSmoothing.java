@@ -86,7 +86,8 @@ public final class LossLabelSmoothing implements ILossFunction {
     /**
      * Smoothing {@code s} over any base loss, towards the uniform prior (0.5 per output for {@link LossBinaryXENT}).
      *
-     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, base is null or itself a LossLabelSmoothing
+     * @throws IllegalArgumentException if s is outside [0, 1] or NaN, base is null or itself a LossLabelSmoothing, or
+     *                                  base is one of DL4J's regression losses (MSE, L1, hinge, Poisson, ...)
      */
     public LossLabelSmoothing(double smoothing, ILossFunction base) {
         this(smoothing, base, null);
@@ -135,6 +136,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             throw new IllegalArgumentException("base is already a LossLabelSmoothing (" + base
                     + "); give its base and the smoothing you want instead of smoothing twice");
         }
+        HeadRules.checkBase(base);
         if ((prior != null || classPriors != null) && base instanceof LossBinaryXENT) {
             throw new IllegalArgumentException("a custom prior needs a categorical base loss; " + base
                     + " smooths each output towards 0.5");
@@ -279,10 +281,11 @@ public final class LossLabelSmoothing implements ILossFunction {
     private Call call(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         boolean sparse = isSparse();
         checkShapes(labels, preOutput, mask, sparse);
+        HeadRules.checkCall(this, activationFn, preOutput);
         if (smoothing > 0 && SmoothedLabels.isMarked(labels)) {
-            throw new IllegalArgumentException("labels were already smoothed by LabelSmoothingPreProcessor; " + this
-                    + " would smooth them twice: use the preprocessor with the plain base loss, or this loss (or "
-                    + "LabelSmoothing.applyTo) with labels that are not preprocessed");
+            throw new IllegalArgumentException(SmoothedLabels.preprocessedMessage(labels, this + " would smooth them "
+                    + "twice", "use the preprocessor with the plain base loss, or this loss (or LabelSmoothing.applyTo) "
+                    + "with labels that are not preprocessed"));
         }
         Path path;
         if (smoothing == 0) {
@@ -336,6 +339,10 @@ public final class LossLabelSmoothing implements ILossFunction {
         if (preOutput.rank() != 2) {
             throw new IllegalArgumentException("preOutput must be 2D [N,K] (DL4J output layers reshape to it), got "
                     + shapeOf(preOutput));
+        }
+        if (preOutput.isEmpty() || labels.isEmpty()) {
+            throw new IllegalArgumentException(this + " got an empty batch: labels " + shapeOf(labels)
+                    + ", preOutput " + shapeOf(preOutput) + " (a batch needs at least one example and one output)");
         }
         if (mask != null && !isPerExample(mask, preOutput) && !Arrays.equals(mask.shape(), preOutput.shape())) {
             throw new IllegalArgumentException("mask must have shape [N,1] (per example) or " + shapeOf(preOutput)

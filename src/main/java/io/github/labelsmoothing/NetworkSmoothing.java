@@ -26,7 +26,7 @@ final class NetworkSmoothing {
     static MultiLayerNetwork apply(MultiLayerNetwork net, double s, int[] layerIndices) {
         requireInitialized(net, net != null && net.isInitCalled());
         MultiLayerNetwork copy = new MultiLayerNetwork(
-                ConfigSmoothing.apply(net.getLayerWiseConfigurations(), s, layerIndices));
+                ConfigSmoothing.apply(net.getLayerWiseConfigurations(), s, layerIndices, true));
         copy.init(net.params().dup(), false);
         Updater updater = net.getUpdater(false); // false: never create an updater on the argument
         INDArray state = updater == null ? null : updater.getStateViewArray();
@@ -39,7 +39,7 @@ final class NetworkSmoothing {
     /** As {@link #apply(MultiLayerNetwork, double, int[])}, for a graph (layerNames null = every head). */
     static ComputationGraph apply(ComputationGraph graph, double s, String[] layerNames) {
         requireInitialized(graph, graph != null && isInitialized(graph));
-        ComputationGraph copy = new ComputationGraph(ConfigSmoothing.apply(graph.getConfiguration(), s, layerNames));
+        ComputationGraph copy = new ComputationGraph(ConfigSmoothing.apply(graph.getConfiguration(), s, layerNames, true));
         copy.init(graph.params().dup(), false);
         ComputationGraphUpdater updater = graph.getUpdater(false);
         INDArray state = updater == null ? null : updater.getStateViewArray();

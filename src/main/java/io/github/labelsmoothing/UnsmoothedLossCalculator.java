@@ -3,6 +3,7 @@ package io.github.labelsmoothing;
 import org.deeplearning4j.earlystopping.scorecalc.DataSetLossCalculator;
 import org.deeplearning4j.earlystopping.scorecalc.ScoreCalculator;
 import org.deeplearning4j.nn.api.Model;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
@@ -38,30 +39,68 @@ public final class UnsmoothedLossCalculator implements ScoreCalculator<Model> {
 
     private static final long serialVersionUID = 1L;
 
+    private static final String FIX = "remove the LabelSmoothingPreProcessor from the validation iterator (smooth the "
+            + "training iterator only)";
+
     private final DataSetLossCalculator loss;
     private final boolean average;
 
     /**
      * @param iterator the validation data, with its original (unsmoothed) labels
      * @param average  true: the mean loss per example; false: the sum over the examples
-     * @throws IllegalArgumentException if iterator is null
+     * @throws IllegalArgumentException if iterator is null or smooths its labels with a
+     *                                  {@link LabelSmoothingPreProcessor} (s &gt; 0)
      */
     public UnsmoothedLossCalculator(DataSetIterator iterator, boolean average) {
-        this.loss = new DataSetLossCalculator(requireIterator(iterator), average);
+        this.loss = new Refusing(requireIterator(iterator, iterator == null ? null : iterator.getPreProcessor()),
+                average);
         this.average = average;
     }
 
     /** As {@link #UnsmoothedLossCalculator(DataSetIterator, boolean)}, for multi-input/output data. */
     public UnsmoothedLossCalculator(MultiDataSetIterator iterator, boolean average) {
-        this.loss = new DataSetLossCalculator(requireIterator(iterator), average);
+        this.loss = new Refusing(requireIterator(iterator, iterator == null ? null : iterator.getPreProcessor()),
+                average);
         this.average = average;
     }
 
-    private static <T> T requireIterator(T iterator) {
+    private static <T> T requireIterator(T iterator, Object preProcessor) {
         if (iterator == null) {
             throw new IllegalArgumentException("iterator must not be null");
         }
+        if (preProcessor instanceof LabelSmoothingPreProcessor p && p.getSmoothing() > 0) {
+            throw new IllegalArgumentException("the validation iterator smooths its labels with " + p
+                    + ", so the unsmoothed loss cannot be computed: " + FIX);
+        }
         return iterator;
+    }
+
+    /**
+     * DL4J's calculator, refusing labels a {@link LabelSmoothingPreProcessor} wrote (a preprocessor set on the
+     * iterator later, or one inside an async or composite iterator): their loss is not the unsmoothed loss.
+     */
+    private static final class Refusing extends DataSetLossCalculator {
+        private static final long serialVersionUID = 1L;
+
+        Refusing(DataSetIterator iterator, boolean average) {
+            super(iterator, average);
+        }
+
+        Refusing(MultiDataSetIterator iterator, boolean average) {
+            super(iterator, average);
+        }
+
+        @Override
+        protected double scoreMinibatch(Model network, INDArray[] features, INDArray[] labels, INDArray[] fMask,
+                INDArray[] lMask, INDArray[] output) {
+            for (INDArray l : labels) {
+                if (l != null && SmoothedLabels.isMarked(l)) {
+                    throw new IllegalStateException(SmoothedLabels.preprocessedMessage(l,
+                            "UnsmoothedLossCalculator scores the original labels", FIX));
+                }
+            }
+            return super.scoreMinibatch(network, features, labels, fMask, lMask, output);
+        }
     }
 
     /**
@@ -70,6 +109,7 @@ public final class UnsmoothedLossCalculator implements ScoreCalculator<Model> {
      *
      * @param network an initialized {@code MultiLayerNetwork} or {@code ComputationGraph}; not changed
      * @throws IllegalArgumentException if network is null, not initialized, or of another type
+     * @throws IllegalStateException    if the iterator hands out labels a {@link LabelSmoothingPreProcessor} smoothed
      */
     @Override
     public double calculateScore(Model network) {

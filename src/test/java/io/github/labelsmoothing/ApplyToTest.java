@@ -1,6 +1,7 @@
 package io.github.labelsmoothing;
 
 import static io.github.labelsmoothing.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -12,7 +13,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -131,7 +135,7 @@ class ApplyToTest {
         MultiLayerConfiguration regression = list()
                 .layer(new OutputLayer.Builder(new LossMSE()).nIn(4).nOut(1).activation(Activation.IDENTITY).build())
                 .build();
-        assertEquals(new LossMSE(), headLoss(LabelSmoothing.applyTo(regression, 0.2)));
+        assertEquals(new LossMSE(), headLoss(LabelSmoothing.applyTo(regression, 0)), "s = 0: nothing to remove, a no-op");
     }
 
     @Test
@@ -310,5 +314,43 @@ class ApplyToTest {
         ComputationGraphConfiguration graph = ComputationGraphConfiguration.fromJson(json);
         assertEquals(new LossLabelSmoothing(0.1, new LossBinaryXENT()), vertexLoss(graph, "tags"));
         assertSame(LossMSE.class, vertexLoss(graph, "value").getClass());
+    }
+
+    /**
+     * Model zips written by version 0.1.0 (ModelSerializer, with updater state) restore with their smoothed heads,
+     * give the outputs recorded when they were saved, and keep training.
+     */
+    @Test
+    void savedFixtureModelsRestoreAndKeepTraining() throws IOException {
+        Map<String, double[]> recorded = new HashMap<>();
+        try (InputStream in = ApplyToTest.class.getResourceAsStream("/fixtures/zips-outputs-0.1.0.txt")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.startsWith("#")) {
+                    String[] kv = line.split(" ", 2);
+                    recorded.put(kv[0], Arrays.stream(kv[1].replaceAll("[\\[\\]]", "").split(", "))
+                            .mapToDouble(Double::parseDouble).toArray());
+                }
+            }
+        }
+        INDArray x = Nd4j.createFromArray(recorded.get("input")).reshape(4, 4);
+        MultiLayerNetwork net;
+        ComputationGraph graph;
+        try (InputStream mln = ApplyToTest.class.getResourceAsStream("/fixtures/mln-smoothed-0.1.0.zip");
+                InputStream cg = ApplyToTest.class.getResourceAsStream("/fixtures/graph-smoothed-0.1.0.zip")) {
+            net = ModelSerializer.restoreMultiLayerNetwork(mln, true);
+            graph = ModelSerializer.restoreComputationGraph(cg, true);
+        }
+        assertEquals(new LossLabelSmoothing(0.1, new LossMCXENT(Nd4j.createFromArray(1.0, 2.0, 1.0)),
+                new double[] {0.5, 0.25, 0.25}), headLoss(net.getLayerWiseConfigurations()));
+        assertEquals(new LossLabelSmoothing(0.1), vertexLoss(graph.getConfiguration(), "classes"));
+        assertEquals(new LossLabelSmoothing(0.2, new LossBinaryXENT()), vertexLoss(graph.getConfiguration(), "tags"));
+        assertArrayEquals(recorded.get("mln"), net.output(x).dup('c').data().asDouble(), 1e-12);
+        INDArray[] out = graph.output(x);
+        assertArrayEquals(recorded.get("classes"), out[0].dup('c').data().asDouble(), 1e-12);
+        assertArrayEquals(recorded.get("tags"), out[1].dup('c').data().asDouble(), 1e-12);
+        assertEquals(3, net.getIterationCount());
+        INDArray before = net.params().dup();
+        net.fit(new DataSet(x, Nd4j.eye(3).getRows(0, 1, 2, 1)));
+        assertTrue(Double.isFinite(net.score()) && !before.equals(net.params()), "it keeps training");
     }
 }

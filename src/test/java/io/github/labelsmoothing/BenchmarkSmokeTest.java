@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Collection;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -16,6 +17,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * costs the build little: every benchmark takes its size from a {@code shape} parameter (minibatch x classes), which
  * this run overrides. Timing is not checked.
  */
+@ExtendWith(QuietOutput.class)
 class BenchmarkSmokeTest {
 
     @Test

@@ -167,8 +167,12 @@ class FineTuneTest {
         assertEquals(updaterState(net), updaterState(copy));
         assertEquals(net.getIterationCount(), copy.getIterationCount());
         assertEquals(net.getEpochCount(), copy.getEpochCount());
-        assertEquals(LabelSmoothing.applyTo(net.getLayerWiseConfigurations(), s).toJson(),
-                copy.getLayerWiseConfigurations().toJson(), "smoothed exactly as the configuration overload does");
+        MultiLayerConfiguration expected = LabelSmoothing.applyTo(net.getLayerWiseConfigurations(), s);
+        assertEquals(0, expected.getIterationCount(), "applyTo(conf) is for a new network: its counts start at 0");
+        expected.setIterationCount(net.getIterationCount());
+        expected.setEpochCount(net.getEpochCount());
+        assertEquals(expected.toJson(), copy.getLayerWiseConfigurations().toJson(),
+                "smoothed exactly as the configuration overload does, the counts kept");
 
         ComputationGraph graph = trainedGraph();
         ComputationGraph graphCopy = LabelSmoothing.applyTo(graph, s);
@@ -178,9 +182,13 @@ class FineTuneTest {
         assertEquals(updaterState(graph), updaterState(graphCopy));
         assertEquals(graph.getIterationCount(), graphCopy.getIterationCount());
         assertEquals(graph.getEpochCount(), graphCopy.getEpochCount());
-        ComputationGraph expected = new ComputationGraph(LabelSmoothing.applyTo(graph.getConfiguration(), s));
-        expected.init(); // init() fills in the configuration's topological order
-        assertEquals(expected.getConfiguration().toJson(), graphCopy.getConfiguration().toJson());
+        ComputationGraphConfiguration graphConf = LabelSmoothing.applyTo(graph.getConfiguration(), s);
+        assertEquals(0, graphConf.getIterationCount(), "applyTo(conf) is for a new network: its counts start at 0");
+        graphConf.setIterationCount(graph.getIterationCount());
+        graphConf.setEpochCount(graph.getEpochCount());
+        ComputationGraph expectedGraph = new ComputationGraph(graphConf);
+        expectedGraph.init(); // init() fills in the configuration's topological order
+        assertEquals(expectedGraph.getConfiguration().toJson(), graphCopy.getConfiguration().toJson());
     }
 
     @Test
@@ -501,21 +509,21 @@ class FineTuneTest {
     }
 
     @Test
-    void calculatorUnwrapsASmoothedRegressionLossToo() {
+    void calculatorUnwrapsASmoothedOwnLossToo() {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.DOUBLE)
                 .updater(new Adam(0.01)).list()
                 .layer(new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(new LossLabelSmoothing(0.1, new LossMSE())).nIn(8).nOut(3)
+                .layer(new OutputLayer.Builder(new LossLabelSmoothing(0.1, new OwnSquaredLoss())).nIn(8).nOut(3)
                         .activation(Activation.SIGMOID).build())
                 .build();
         MultiLayerConfiguration plainConf = conf.clone(); // a network keeps its configuration object: copy first
-        ((BaseOutputLayer) plainConf.getConf(1).getLayer()).setLossFn(new LossMSE());
+        ((BaseOutputLayer) plainConf.getConf(1).getLayer()).setLossFn(new OwnSquaredLoss());
         MultiLayerNetwork smoothed = trainedMlp(conf);
         MultiLayerNetwork plain = new MultiLayerNetwork(plainConf);
         plain.init(smoothed.params().dup(), false);
         double expected = new DataSetLossCalculator(validation(), true).calculateScore(plain);
         assertClose(expected, new UnsmoothedLossCalculator(validation(), true).calculateScore(smoothed), 1e-6, 0,
-                "MSE base");
+                "a user's own base");
         double smoothedLoss = new DataSetLossCalculator(validation(), true).calculateScore(smoothed);
         assertTrue(Math.abs(smoothedLoss - expected) > 1e-4 * expected, smoothedLoss + " vs " + expected);
     }

@@ -153,7 +153,8 @@ class LossLabelSmoothingTest {
                         Nd4j.createFromArray(0.5, 2.0, 1.0, 3.0)), SOFTMAX),
                 Arguments.of("NLL", (Supplier<ILossFunction>) LossNegativeLogLikelihood::new, SOFTMAX),
                 Arguments.of("KLD", (Supplier<ILossFunction>) LossKLD::new, SOFTMAX),
-                Arguments.of("MSE", (Supplier<ILossFunction>) LossMSE::new, Activation.IDENTITY.getActivationFunction()),
+                Arguments.of("own squared loss", (Supplier<ILossFunction>) OwnSquaredLoss::new,
+                        Activation.IDENTITY.getActivationFunction()),
                 Arguments.of("binary XENT", (Supplier<ILossFunction>) LossBinaryXENT::new, SIGMOID));
     }
 
@@ -227,7 +228,7 @@ class LossLabelSmoothingTest {
         IActivation identity = Activation.IDENTITY.getActivationFunction();
         INDArray expected = new LossMSE().computeGradient(LabelSmoothing.smoothLabels(b[0], 0.1), b[1].dup(), identity,
                 mask);
-        INDArray actual = new LossLabelSmoothing(0.1, new LossMSE()).computeGradient(b[0], b[1], identity, mask);
+        INDArray actual = new LossLabelSmoothing(0.1, new OwnSquaredLoss()).computeGradient(b[0], b[1], identity, mask);
         assertEquals(expected, actual);
         assertEquals(0.0, Math.abs(actual.getDouble(1, 2)));
     }

@@ -395,7 +395,8 @@ class PipelineSafetyTest {
         INDArray z = Nd4j.rand(DataType.FLOAT, labels.rows(), 3);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new LossLabelSmoothing(0.1).computeGradient(labels, z, SOFTMAX, null));
-        assertTrue(e.getMessage().contains("already smoothed by LabelSmoothingPreProcessor"), e.getMessage());
+        assertTrue(e.getMessage().contains("smoothed by LabelSmoothingPreProcessor(smoothing=" + S)
+                && e.getMessage().contains("smooth them twice"), e.getMessage());
         assertEquals(new LossMCXENT().computeScore(labels, z, SOFTMAX, null, true),
                 new LossLabelSmoothing(0).computeScore(labels, z, SOFTMAX, null, true),
                 "s = 0 takes them: it is the base as it is");

@@ -3,13 +3,20 @@ package io.github.labelsmoothing.keras;
 import io.github.labelsmoothing.LabelSmoothing;
 import io.github.labelsmoothing.LossLabelSmoothing;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -51,6 +58,12 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  * {@code sum_over_batch_size}, the batch mean; several outputs sum). Keras' {@code loss_weights} are not imported
  * (as in DL4J), and DL4J's binary cross-entropy sums over the outputs of a head where Keras averages them.
  *
+ * <p>A loss setting that would change the numbers and that the import does not implement is refused, never dropped:
+ * a reduction other than the batch mean, an {@code axis} other than -1, {@code ignore_class}, a focal loss's
+ * {@code alpha}, {@code gamma} or {@code apply_class_balancing} (also on a loss class DL4J maps by its name),
+ * {@code label_smoothing} or {@code from_logits} on a loss other than the three cross-entropies, and an output left
+ * without a loss (None, or missing from a dict), which Keras does not train and a DL4J graph would.
+ *
  * <p>Needs {@code org.deeplearning4j:deeplearning4j-modelimport} on the class path (an optional dependency of this
  * library).
  */
@@ -73,8 +86,32 @@ public final class KerasLabelSmoothing {
             "KLDivergence", "kullback_leibler_divergence",
             "Poisson", "poisson",
             "CosineSimilarity", "cosine_proximity");
+    /** Why the import refuses label_smoothing or from_logits on a loss class other than the cross-entropies. */
+    private static final String CROSS_ENTROPIES_ONLY = "only " + new TreeSet<>(CROSS_ENTROPIES.keySet())
+            + " are mapped with it";
+    /** Why the import refuses a parameter of Keras' focal, Huber or Tversky losses. */
+    private static final String NO_SUCH_PARAMETER = "DL4J's losses have no such parameter";
+    /**
+     * The settings of Keras' loss classes (tf.keras 2.x, Keras 3) that change a loss's value, each with the values
+     * that change nothing and why the import cannot keep any other. Other keys (name, dtype, fn) do not change it.
+     */
+    private static final Map<String, Setting> VALUE_SETTINGS = Map.of(
+            "label_smoothing", new Setting(v -> v.isNumber() && v.asDouble() == 0, CROSS_ENTROPIES_ONLY),
+            "from_logits", new Setting(v -> v.isBoolean() && !v.asBoolean(), CROSS_ENTROPIES_ONLY),
+            "axis", new Setting(v -> v.isIntegralNumber() && v.asInt() == -1,
+                    "DL4J applies the loss over the last Keras axis (-1)"),
+            "ignore_class", new Setting(JsonNode::isNull, "DL4J cannot keep Keras' mean over the examples not"
+                    + " ignored (a DL4J score divides by the batch size); recompile the Keras model without"
+                    + " ignore_class before saving it, and in DL4J give the examples of that class a labels mask of 0"),
+            "apply_class_balancing", new Setting(v -> v.isBoolean() && !v.asBoolean(), NO_SUCH_PARAMETER),
+            "alpha", new Setting(v -> false, NO_SUCH_PARAMETER),
+            "gamma", new Setting(v -> false, NO_SUCH_PARAMETER),
+            "delta", new Setting(v -> false, NO_SUCH_PARAMETER),
+            "beta", new Setting(v -> false, NO_SUCH_PARAMETER));
     /** The reductions whose loss is the batch mean, which is what a DL4J score is. */
     private static final List<String> BATCH_MEAN_REDUCTIONS = List.of("auto", "sum_over_batch_size");
+    /** The first bytes of an HDF5 superblock. */
+    private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     private static final String LOSS_LAYER_SUFFIX = "_loss"; // DL4J names an output's loss layer <output>_loss
 
     private KerasLabelSmoothing() {
@@ -86,8 +123,9 @@ public final class KerasLabelSmoothing {
      * @param h5Path the HDF5 file (Keras 2 / tf.keras layout, with a training configuration to keep the loss)
      * @return the initialized network with the Keras weights
      * @throws IllegalArgumentException if the path is null, the file is missing or not a Keras HDF5 model, a
-     *                                  {@code label_smoothing} is outside [0, 1], a loss's reduction is not the batch
-     *                                  mean, or a loss cannot be mapped to DL4J (the message names the value)
+     *                                  {@code label_smoothing} is outside [0, 1], a loss has a setting the import does
+     *                                  not implement (see the class comment), or a loss cannot be mapped to DL4J (the
+     *                                  message names the setting and its value)
      * @throws IOException                            as DL4J's import
      * @throws InvalidKerasConfigurationException     as DL4J's import, e.g. for a model that is not Sequential
      * @throws UnsupportedKerasConfigurationException as DL4J's import, e.g. for a layer DL4J cannot import
@@ -119,7 +157,8 @@ public final class KerasLabelSmoothing {
      * @param h5Path the HDF5 file (Keras 2 / tf.keras layout, with a training configuration to keep the losses)
      * @return the initialized graph with the Keras weights
      * @throws IllegalArgumentException as {@link #importKerasSequentialModelAndWeights(String)}, or if per-output
-     *                                  losses name an output the model does not have or are a list of the wrong length
+     *                                  losses name an output the model does not have, are a list of the wrong length,
+     *                                  or leave an output without a loss (naming the outputs)
      * @throws IOException                            as DL4J's import
      * @throws InvalidKerasConfigurationException     as DL4J's import, e.g. for a Sequential model
      * @throws UnsupportedKerasConfigurationException as DL4J's import, e.g. for a layer DL4J cannot import
@@ -153,6 +192,8 @@ public final class KerasLabelSmoothing {
 
     /** A Keras cross-entropy class: the loss name DL4J maps, and the activation its {@code from_logits} stands for. */
     private record CrossEntropy(String kerasName, Activation logitsActivation) {
+        /** The settings a cross-entropy is imported with. */
+        static final Set<String> KEPT_SETTINGS = Set.of("label_smoothing", "from_logits");
     }
 
     /** What an output's Keras loss asks beyond the name DL4J maps: smoothing s, and the activation for logits. */
@@ -166,16 +207,47 @@ public final class KerasLabelSmoothing {
         }
     }
 
+    /** A loss setting that changes the loss's value: the values that change nothing, and why others are refused. */
+    private record Setting(Predicate<JsonNode> changesNothing, String whyNotKept) {
+    }
+
     /** Reads the file into the builder, with the training configuration enforced as DL4J's import does. */
     private static KerasModelBuilder open(KerasModelBuilder builder, String h5Path) {
         if (h5Path == null) {
             throw new IllegalArgumentException("h5Path must not be null");
         }
+        requireHdf5Signature(h5Path);
         try {
             return builder.modelHdf5Filename(h5Path).enforceTrainingConfig(true);
         } catch (Exception e) { // HDF5 reports a file it cannot open as a RuntimeException
             throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Checks that the file is HDF5 before the native library opens it (which would print its error stack on stderr):
+     * the signature is at offset 0, or after a user block at 512, 1024, 2048, ...
+     */
+    private static void requireHdf5Signature(String h5Path) {
+        try (FileChannel file = FileChannel.open(Path.of(h5Path))) {
+            ByteBuffer head = ByteBuffer.allocate(HDF5_SIGNATURE.length);
+            for (long offset = 0; offset + HDF5_SIGNATURE.length <= file.size(); offset = Math.max(512, 2 * offset)) {
+                head.clear();
+                int read;
+                do { // a channel may return fewer bytes than asked
+                    read = file.read(head, offset + head.position());
+                } while (read > 0 && head.hasRemaining());
+                if (Arrays.equals(head.array(), HDF5_SIGNATURE)) {
+                    return;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': no such file", e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': " + e, e);
+        }
+        throw new IllegalArgumentException("cannot read a Keras model from '" + h5Path + "': not an HDF5 file (a Keras"
+                + " 3 .keras file is a zip archive; save the model with model.save(\"model.h5\") instead)");
     }
 
     /**
@@ -207,7 +279,11 @@ public final class KerasLabelSmoothing {
         return kept;
     }
 
-    /** The loss of each output, in the model's output order: one loss for all, a dict by output name, or a list. */
+    /**
+     * The loss of each output, in the model's output order: one loss for all, a dict by output name, or a list.
+     *
+     * @throws IllegalArgumentException if the losses do not fit the outputs or leave an output without a loss
+     */
     private static Map<String, JsonNode> lossPerOutput(JsonNode loss, List<String> outputs) {
         Map<String, JsonNode> perOutput = new LinkedHashMap<>();
         if (loss.has("class_name")) {
@@ -228,10 +304,18 @@ public final class KerasLabelSmoothing {
                             + "', which is not an output of the model " + outputs);
                 }
             }
-            outputs.stream().filter(loss::has).forEach(output -> perOutput.put(output, loss.get(output)));
+            outputs.forEach(output -> perOutput.put(output, loss.path(output)));
         } else {
             throw new IllegalArgumentException("cannot map the Keras loss " + loss + ": expected a name, a loss "
                     + "object, a dict by output name or a list");
+        }
+        List<String> untrained = perOutput.entrySet().stream()
+                .filter(e -> e.getValue().isNull() || e.getValue().isMissingNode()).map(Map.Entry::getKey).toList();
+        if (!untrained.isEmpty()) {
+            throw new IllegalArgumentException("outputs " + untrained + " have no loss in the training configuration"
+                    + " (None, or missing from the dict of losses): Keras does not train such an output, but a DL4J"
+                    + " graph trains every output it has. Compile the Keras model with a loss for every output, or"
+                    + " save a model without those outputs (keras.Model(inputs, [the outputs that have a loss]))");
         }
         return perOutput;
     }
@@ -256,16 +340,9 @@ public final class KerasLabelSmoothing {
             throw new IllegalArgumentException("cannot keep reduction '" + reduction + "' of " + what
                     + ": a DL4J score is the batch mean (Keras' " + BATCH_MEAN_REDUCTIONS + ")");
         }
-        if (config.path("axis").asInt(-1) != -1) {
-            throw new IllegalArgumentException("cannot keep axis " + config.get("axis") + " of " + what
-                    + ": DL4J applies the loss over the last Keras axis (-1)");
-        }
         CrossEntropy crossEntropy = CROSS_ENTROPIES.get(className);
+        requireNoUnkeptSetting(config, crossEntropy == null ? Set.of() : CrossEntropy.KEPT_SETTINGS, what);
         if (crossEntropy == null) {
-            if (config.path("label_smoothing").asDouble(0) != 0 || config.path("from_logits").asBoolean(false)) {
-                throw new IllegalArgumentException("cannot keep label_smoothing/from_logits of " + what + ": only "
-                        + new TreeSet<>(CROSS_ENTROPIES.keySet()) + " are mapped with them");
-            }
             String name = OTHER_LOSS_CLASSES.getOrDefault(className, config.path("name").asText(className));
             return requireMappable(name, what);
         }
@@ -280,6 +357,25 @@ public final class KerasLabelSmoothing {
                     new OutputLoss(smoothing, fromLogits ? crossEntropy.logitsActivation() : null));
         }
         return crossEntropy.kerasName();
+    }
+
+    /**
+     * Refuses the settings of a loss's config that change its value, other than those the import keeps for its class.
+     *
+     * @throws IllegalArgumentException naming each such setting, its value and why it cannot be kept
+     */
+    private static void requireNoUnkeptSetting(JsonNode config, Set<String> keptSettings, String what) {
+        List<String> unkept = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            Setting setting = VALUE_SETTINGS.get(e.getKey());
+            if (setting != null && !keptSettings.contains(e.getKey()) && !setting.changesNothing().test(e.getValue())) {
+                unkept.add(e.getKey() + " = " + e.getValue() + " (" + setting.whyNotKept() + ")");
+            }
+        }
+        if (!unkept.isEmpty()) {
+            throw new IllegalArgumentException("cannot keep " + String.join("; ", unkept) + " of " + what);
+        }
     }
 
     /** @return the name, if DL4J maps it (a Keras loss or one registered with {@code KerasLossUtils}) */

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -26,6 +27,7 @@ import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfig
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -194,6 +196,24 @@ class KerasLabelSmoothingTest {
         assertScoreIsKeras(graph, "func_list_losses.h5");
     }
 
+    @Test
+    void sparseCategoricalWithIgnoreClassNoneImports() throws Exception {
+        // tf.keras 2.10+ writes ignore_class: null for a SparseCategoricalCrossentropy that ignores no class.
+        MultiLayerNetwork net = KerasLabelSmoothing.importKerasSequentialModelAndWeights(
+                path("seq_sparse_ignore_class_none.h5"));
+        assertEquals(LossSparseMCXENT.class, lossOf(net).getClass());
+        assertScoreIsKeras(net, "seq_sparse_ignore_class_none.h5");
+    }
+
+    @Test
+    void keras3LossConfigWithDtypePolicyImports() throws Exception {
+        // Keras 3 adds module, registered_name and a dtype policy, none of which changes the loss's value.
+        MultiLayerNetwork net = KerasLabelSmoothing.importKerasSequentialModelAndWeights(
+                path("seq_cce_keras3_config.h5"));
+        assertSmoothed(lossOf(net), 0.1, LossMCXENT.class);
+        assertScoreIsKeras(net, "seq_cce_keras3_config.h5");
+    }
+
     // --- unchanged cases: exactly DL4J's import --------------------------------------------------------------------
 
     @Test
@@ -231,9 +251,8 @@ class KerasLabelSmoothingTest {
 
     @Test
     void missingFileIsRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights("no/such/model.h5"));
-        assertTrue(e.getMessage().contains("no/such/model.h5"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights("no/such/model.h5"),
+                "'no/such/model.h5'", "no such file");
     }
 
     @Test
@@ -244,72 +263,114 @@ class KerasLabelSmoothingTest {
     @Test
     void fileThatIsNotHdf5IsRejected(@TempDir Path dir) throws IOException {
         Path text = Files.writeString(dir.resolve("model.h5"), "not an HDF5 file");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(text.toString()));
-        assertTrue(e.getMessage().contains(text.toString()), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(text.toString()),
+                text.toString(), "not an HDF5 file");
+    }
+
+    @Test
+    void hdf5FileAfterAUserBlockIsRead(@TempDir Path dir) throws Exception {
+        // HDF5 files may start with a user block (512, 1024, ... bytes): the signature check looks there too.
+        byte[] model = Files.readAllBytes(Path.of(path("seq_cce_smoothed.h5")));
+        Path withUserBlock = dir.resolve("model.h5");
+        Files.write(withUserBlock, new byte[512]);
+        Files.write(withUserBlock, model, StandardOpenOption.APPEND);
+        assertScoreIsKeras(KerasLabelSmoothing.importKerasSequentialModelAndWeights(withUserBlock.toString()),
+                "seq_cce_smoothed.h5");
     }
 
     @Test
     void hdf5FileWithoutAKerasModelIsRejected() throws Exception {
         String file = path("not_keras.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
-        assertTrue(e.getMessage().contains("not_keras.h5"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasModelAndWeights(file), "not_keras.h5");
     }
 
     @Test
     void labelSmoothingOutsideZeroOneIsRejected() throws Exception {
         String file = path("bad_smoothing.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
-        assertTrue(e.getMessage().contains("label_smoothing") && e.getMessage().contains("1.5"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file), "label_smoothing", "1.5");
     }
 
     @Test
     void unmappableLossIsRejectedByName() throws Exception {
         String file = path("bad_unmappable_loss.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
-        assertTrue(e.getMessage().contains("Huber") && e.getMessage().contains("huber_loss"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file), "Huber", "huber_loss");
     }
 
     @Test
     void reductionOtherThanTheBatchMeanIsRejected() throws Exception {
         String file = path("bad_reduction.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
-        assertTrue(e.getMessage().contains("reduction 'sum'"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file), "reduction 'sum'");
     }
 
     @Test
     void labelSmoothingOfALossClassThatCannotKeepItIsRejected() throws Exception {
         String file = path("bad_smoothing_on_subclass.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file));
-        assertTrue(e.getMessage().contains("SmoothedCce") && e.getMessage().contains("label_smoothing"),
-                e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file), "SmoothedCce",
+                "label_smoothing");
     }
 
     @Test
     void perOutputLossForAnUnknownOutputIsRejected() throws Exception {
         String file = path("bad_dict_unknown_output.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
-        assertTrue(e.getMessage().contains("'head_c'"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasModelAndWeights(file), "'head_c'");
     }
 
     @Test
     void lossListOfTheWrongLengthIsRejected() throws Exception {
         String file = path("bad_list_length.h5");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasLabelSmoothing.importKerasModelAndWeights(file));
-        assertTrue(e.getMessage().contains("length 1") && e.getMessage().contains("2 outputs"), e.getMessage());
+        assertRejected(() -> KerasLabelSmoothing.importKerasModelAndWeights(file), "length 1", "2 outputs");
+    }
+
+    @Test
+    void ignoreClassIsRejected() throws Exception {
+        // Keras averages over the examples whose class is not ignored; a DL4J score divides by the batch size.
+        String file = path("bad_sparse_ignore_class.h5");
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file), "ignore_class = 0",
+                "'dense_1'");
+    }
+
+    @Test
+    void focalLossParametersAreRejectedWhateverTheLossIsNamed() throws Exception {
+        String file = path("bad_focal_renamed.h5");
+        assertInstanceOf(LossBinaryXENT.class, lossOf(KerasModelImport.importKerasSequentialModelAndWeights(file)),
+                "DL4J maps config.name: a plain binary cross-entropy, gamma and alpha dropped");
+        String message = assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file),
+                "gamma = 2.0", "alpha = 0.25");
+        assertFalse(message.contains("apply_class_balancing ="), "false changes nothing: " + message);
+    }
+
+    @Test
+    void axisOtherThanTheLastIsRejected() throws Exception {
+        String file = path("bad_axis.h5");
+        assertRejected(() -> KerasLabelSmoothing.importKerasSequentialModelAndWeights(file), "axis = 1");
+    }
+
+    @Test
+    void outputMissingFromTheLossDictIsRejectedByName() throws Exception {
+        String file = path("bad_dict_missing_output.h5");
+        assertRejected(() -> KerasLabelSmoothing.importKerasModelAndWeights(file), "[head_b]", "Keras does not train");
+    }
+
+    @Test
+    void noneLossInTheListIsRejectedNamingTheOutputAndWhatToDo() throws Exception {
+        String file = path("bad_list_none.h5");
+        assertRejected(() -> KerasLabelSmoothing.importKerasModelAndWeights(file), "[head_b]", "None",
+                "Keras does not train", "with a loss for every output");
     }
 
     // --- helpers -----------------------------------------------------------------------------------------------------
 
     private static String path(String fixture) throws URISyntaxException {
         return Path.of(KerasLabelSmoothingTest.class.getResource("/keras/" + fixture).toURI()).toString();
+    }
+
+    /** Asserts that the import throws an IllegalArgumentException whose message has every part; returns it. */
+    private static String assertRejected(Executable importing, String... parts) {
+        String message = assertThrows(IllegalArgumentException.class, importing).getMessage();
+        for (String part : parts) {
+            assertTrue(message.contains(part), "'" + part + "' in: " + message);
+        }
+        return message;
     }
 
     private static JsonNode fixture(String file) {

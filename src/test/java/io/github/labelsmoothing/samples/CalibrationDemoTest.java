@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.labelsmoothing.QuietOutput;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,9 +21,11 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link CalibrationDemo} at a tiny size: its reports for each data source, and one clear error per bad argument. */
+@ExtendWith(QuietOutput.class)
 class CalibrationDemoTest {
 
     private static final String HEADER = "smoothing,accuracy,nll,ece,mean_confidence,train_accuracy";
