@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -26,7 +27,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.schedule.MapSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
 
-/** {@link SmoothingSchedule}: each iteration's score is the score at the scheduled s, recomputed by hand. */
+/** {@link SmoothingSchedule}: each iteration's score is the score at the scheduled s, recomputed by hand (under SCOPE_PANIC). */
+@ExtendWith(ScopePanic.class)
 class SmoothingScheduleTest {
 
     /** The hand score of one batch at uniform smoothing s, from the network's output (its parameters are fixed). */
