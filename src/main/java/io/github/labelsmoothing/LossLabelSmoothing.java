@@ -41,6 +41,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * and ND4J sigmoid semantics). Any other base is called with the smoothed labels. At {@code s = 0} the base is called
  * as it is. On the CPU backend the fused form runs as one pass over the arrays' buffers ({@link CpuSoftmaxXent});
  * elsewhere (CUDA, HALF/BFLOAT16) as whole-array ND4J ops; both work with {@code z - max z}, exact in float32 too.
+ * A class-conditional prior ({@link #classConditional}: row c of a K×K matrix is the target of class c) builds the
+ * target {@code (1 - s)·y + s·(y·P)} once and takes the same paths with it.
  *
  * <p>Class indices under a 0 mask are ignored (padding such as {@code -1}, as DL4J's {@code LossSparseMCXENT} allows):
  * a masked example contributes nothing, a fully masked batch scores 0 with a zero gradient. Labels written by

@@ -29,7 +29,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * }</pre>
  *
  * <p>During an epoch, every training example whose predicted class (argmax of the head's softmax output in that
- * iteration) equals its label c, and whose label mask is not 0, adds its softmax output to an accumulator for row c.
+ * iteration) equals its label c (a class index, or the argmax of one-hot or soft labels), and whose label mask is not
+ * 0, adds its softmax output to an accumulator for row c.
  * At the end of the epoch row c becomes the mean of its accumulated outputs (a class without a correct prediction gets
  * the uniform row 1/K), and the head's loss becomes
  * {@link LossLabelSmoothing#classConditional(double, ILossFunction, double[][]) classConditional(s, base, rows)}:
