@@ -42,6 +42,8 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.evaluation.classification.ConfusionMatrix;
+import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -99,7 +101,9 @@ class ReadmeSnippetsTest {
             "oneHotLabels", ReadmeSnippetsTest::oneHotLabels,
             "classIndices", () -> Nd4j.createFromArray(CLASSES),
             "numClasses", () -> K,
-            "multiLabelTargets", () -> Nd4j.createFromArray(new double[][] {{1, 0, 1}, {0, 1, 0}}));
+            "multiLabelTargets", () -> Nd4j.createFromArray(new double[][] {{1, 0, 1}, {0, 1, 0}}),
+            "features", () -> dataSet().getFeatures(),
+            "indexIterator", () -> new ListDataSetIterator<>(indexDataSet().asList(), CLASSES.length));
 
     /** Values of givens by type, for any name. A new value for every run. */
     private static final Map<Class<?>, Supplier<Object>> BY_TYPE = Map.of(
@@ -181,6 +185,28 @@ class ReadmeSnippetsTest {
                         assertLabels(new double[][] {{hit, 0.025, 0.025}, {hit, 0.025, 0.025},
                             {0.05, 0.9 + 0.025, 0.025}, {0.05, 0.025, 0.9 + 0.025}}, (INDArray) values.get("custom"));
                         assertLabels(oneHotLabels().toDoubleMatrix(), (INDArray) values.get("oneHotLabels"));
+                    }),
+            new Claim("Evaluation fromIterator = net.evaluate(indexIterator)",
+                    "DL4J's evaluation fails on class-index labels; both ways count each example under its class",
+                    values -> {
+                        MultiLayerNetwork net = (MultiLayerNetwork) values.get("net");
+                        IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
+                                () -> net.evaluate(new ListDataSetIterator<>(indexDataSet().asList(), CLASSES.length)));
+                        assertTrue(plain.getMessage().contains("are not same shape"), plain.getMessage());
+                        int[] predicted = net.output(dataSet().getFeatures()).argMax(1).toIntVector();
+                        for (String name : List.of("evaluation", "fromIterator")) {
+                            ConfusionMatrix<Integer> matrix = ((Evaluation) values.get(name)).getConfusionMatrix();
+                            for (int actual = 0; actual < K; actual++) {
+                                for (int guess = 0; guess < K; guess++) {
+                                    int expected = 0;
+                                    for (int i = 0; i < CLASSES.length; i++) {
+                                        expected += CLASSES[i] == actual && predicted[i] == guess ? 1 : 0;
+                                    }
+                                    assertEquals(expected, matrix.getCount(actual, guess),
+                                            name + ": examples of class " + actual + " predicted " + guess);
+                                }
+                            }
+                        }
                     }));
 
     @TempDir
@@ -402,6 +428,12 @@ class ReadmeSnippetsTest {
             labels[i][CLASSES[i]] = 1;
         }
         return Nd4j.createFromArray(labels);
+    }
+
+    /** The examples of {@link #dataSet()} with their class indices as labels, {@code [N,1]}. */
+    private static DataSet indexDataSet() {
+        return new DataSet(dataSet().getFeatures(),
+                Nd4j.createFromArray(CLASSES).castTo(Nd4j.defaultFloatingPointType()).reshape(CLASSES.length, 1));
     }
 
     /** Four examples of four features with {@link #oneHotLabels()}. */
