@@ -28,7 +28,8 @@ class MarkdownLinksTest {
 
     private static final Path BASE = Path.of(System.getProperty("basedir", "."));
     /** {@code [text](target)} and {@code ![alt](target)}, an optional title after the target. */
-    private static final Pattern LINK = Pattern.compile("!?\\[[^\\]]*\\]\\(\\s*<?([^)\\s>]+)>?(?:\\s+\"[^\"]*\")?\\s*\\)");
+    private static final Pattern LINK =
+            Pattern.compile("!?\\[[^\\]]*\\]\\(\\s*<?([^)\\s>]+)>?(?:\\s+\"[^\"]*\")?\\s*\\)");
     private static final Pattern FENCE = Pattern.compile("^\\s*(```|~~~).*");
     private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+(.*?)\\s*#*\\s*$");
     private static final Pattern CODE_SPAN = Pattern.compile("`[^`]*`");

@@ -78,8 +78,8 @@ final class ReadmeSnippets {
      * @param givens     parameter declarations from {@code given}, e.g. {@code MultiLayerConfiguration conf}
      * @param needs      a class that must be on the classpath for the block to be compiled ({@code needs}), or null
      */
-    record Block(String file, List<Line> code, int markerLine, String heading, boolean imports, boolean run, List<String> givens,
-            String needs) {
+    record Block(String file, List<Line> code, int markerLine, String heading, boolean imports, boolean run,
+            List<String> givens, String needs) {
 
         /** The line of the first line of code (for messages and test names). */
         int firstLine() {
@@ -280,8 +280,8 @@ final class ReadmeSnippets {
                     block.givens()) + ") throws Exception {", block.markerLine()));
             source.addAll(body);
             int end = block.firstLine() + block.code().size();
-            source.add(new Line(block.file(), "java.util.Map<String, Object> values$ = new java.util.LinkedHashMap<>();",
-                    end));
+            source.add(new Line(block.file(),
+                    "java.util.Map<String, Object> values$ = new java.util.LinkedHashMap<>();", end));
             for (String name : concat(block.givenNames(), locals)) {
                 source.add(new Line(block.file(), "values$.put(\"" + name + "\", " + name + ");", end));
             }

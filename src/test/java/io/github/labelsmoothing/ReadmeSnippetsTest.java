@@ -60,8 +60,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * do what the text around them says. Run it alone with {@code mvn -B -o -q test -Dtest=ReadmeSnippetsTest}.
  *
  * <p><b>The convention.</b> A {@code ```java} block holds Java statements, compiled as the body of a method with the
- * shared imports (README's block marked {@code imports}). What a block assumes goes in an HTML comment on the line right before its opening fence,
- * clauses separated by {@code ;}:
+ * shared imports (README's block marked {@code imports}). What a block assumes goes in an HTML comment on the line
+ * right before its opening fence, clauses separated by {@code ;}:
  *
  * <pre>
  * &lt;!-- snippet: given MultiLayerConfiguration conf, DataSetIterator trainIterator; run --&gt;
@@ -130,8 +130,8 @@ class ReadmeSnippetsTest {
         {MISS, MISS, HIT}};
 
     /**
-     * What the documentation says a runnable block does, checked on its givens and top-level variables after it ran. Each
-     * claim names a piece of code that identifies its block; every claim must find exactly one runnable block.
+     * What the documentation says a runnable block does, checked on its givens and top-level variables after it ran.
+     * Each claim names a piece of code that identifies its block; every claim must find exactly one runnable block.
      */
     private static final List<Claim> CLAIMS = List.of(
             new Claim("new MultiLayerNetwork(LabelSmoothing.applyTo(conf, 0.1))",
@@ -298,8 +298,8 @@ class ReadmeSnippetsTest {
 
     @Test
     void givenTypeThatDoesNotExistIsReportedAtTheMarkerLine() {
-        Block block = ReadmeSnippets.parse("README.md", List.of("<!-- snippet: given NoSuchConfiguration conf -->", "```java",
-                "conf.toString();", "```")).get(0);
+        Block block = ReadmeSnippets.parse("README.md", List.of("<!-- snippet: given NoSuchConfiguration conf -->",
+                "```java", "conf.toString();", "```")).get(0);
 
         AssertionError error = assertThrows(AssertionError.class, () -> compiler.compile(block));
 
@@ -308,9 +308,9 @@ class ReadmeSnippetsTest {
 
     @Test
     void markerClausesBecomeGivensRunAndNeeds() {
-        Block block = ReadmeSnippets.parse("README.md", List.of("## Section", "<!-- snippet: given Map<String, Integer> counts, "
-                + "int k; run; needs org.example.Missing -->", "```java", "import java.util.Map;", "k++;",
-                "```", "```xml", "<xml/>", "```")).get(0);
+        Block block = ReadmeSnippets.parse("README.md", List.of("## Section",
+                "<!-- snippet: given Map<String, Integer> counts, int k; run; needs org.example.Missing -->", "```java",
+                "import java.util.Map;", "k++;", "```", "```xml", "<xml/>", "```")).get(0);
 
         assertAll(
                 () -> assertEquals(List.of("Map<String, Integer> counts", "int k"), block.givens()),
@@ -346,8 +346,8 @@ class ReadmeSnippetsTest {
     void markerNotRightBeforeAJavaBlockIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReadmeSnippets.parse(
                 "README.md", List.of("<!-- snippet: run -->", "", "```java", "int k = 1;", "```")));
-        assertTrue(e.getMessage().startsWith("README.md line 1: a snippet marker must be the line right before a ```java block"),
-                e.getMessage());
+        assertTrue(e.getMessage().startsWith(
+                "README.md line 1: a snippet marker must be the line right before a ```java block"), e.getMessage());
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ class ReadmeSnippetsTest {
         }
     }
 
-    /** A claim of the documentation about a runnable block: the block containing {@code code} does what {@code says}. */
+    /** A claim of the documentation about a runnable block: the block containing {@code code} does what it says. */
     private record Claim(String code, String says, Consumer<Map<String, Object>> check) {
     }
 
