@@ -187,7 +187,8 @@ class ReadmeSnippetsTest {
                         assertLabels(oneHotLabels().toDoubleMatrix(), (INDArray) values.get("oneHotLabels"));
                     }),
             new Claim("Evaluation fromIterator = net.evaluate(indexIterator)",
-                    "DL4J's evaluation fails on class-index labels; both ways count each example under its class",
+                    "DL4J's evaluation fails on class-index labels; both ways count each example under its class; "
+                            + "UnsmoothedLossCalculator takes an iterator with an s = 0 preprocessor",
                     values -> {
                         MultiLayerNetwork net = (MultiLayerNetwork) values.get("net");
                         IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
@@ -207,6 +208,10 @@ class ReadmeSnippetsTest {
                                 }
                             }
                         }
+                        DataSetIterator validation = new ListDataSetIterator<>(indexDataSet().asList(), K);
+                        validation.setPreProcessor(new LabelSmoothingPreProcessor(0, K));
+                        assertEquals(net.score(dataSet()), new UnsmoothedLossCalculator(validation, true)
+                                .calculateScore(net), TOLERANCE);
                     }));
 
     @TempDir
