@@ -11,6 +11,7 @@ import java.lang.reflect.Method;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,6 +20,7 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.JavaCompiler;
@@ -28,8 +30,8 @@ import javax.tools.StandardJavaFileManager;
 import javax.tools.ToolProvider;
 
 /**
- * The {@code ```java} blocks of a Markdown file and a compiler for them: the machinery of {@link ReadmeSnippetsTest},
- * which documents the convention.
+ * The {@code ```java} blocks of the Markdown documentation (README.md and docs/*.md) and a compiler for them: the
+ * machinery of {@link ReadmeSnippetsTest}, which documents the convention.
  */
 final class ReadmeSnippets {
 
@@ -42,13 +44,32 @@ final class ReadmeSnippets {
     private ReadmeSnippets() {
     }
 
-    /** One line of Markdown or generated source, with its 1-based line number in the Markdown file (0 if none). */
-    record Line(String text, int number) {
+    /**
+     * The documentation's Markdown files: README.md, then docs/*.md by name.
+     *
+     * @param base the project directory
+     */
+    static List<Path> markdownFiles(Path base) throws IOException {
+        List<Path> files = new ArrayList<>(List.of(base.resolve("README.md")));
+        try (Stream<Path> docs = Files.list(base.resolve("docs"))) {
+            docs.filter(path -> path.toString().endsWith(".md")).sorted().forEach(files::add);
+        }
+        return files;
+    }
+
+    /** One line of Markdown or generated source: the Markdown file and the 1-based line it comes from (0 if none). */
+    record Line(String file, String text, int number) {
+
+        /** "file line N", for messages and test names. */
+        String where() {
+            return file + " line " + number;
+        }
     }
 
     /**
      * A {@code ```java} block and what its marker says.
      *
+     * @param file       the Markdown file, relative to the project directory (e.g. {@code docs/usage.md})
      * @param code       the lines between the fences
      * @param markerLine the line of its marker, or of the opening fence if it has none
      * @param heading    the nearest heading above it, for test names
@@ -57,12 +78,17 @@ final class ReadmeSnippets {
      * @param givens     parameter declarations from {@code given}, e.g. {@code MultiLayerConfiguration conf}
      * @param needs      a class that must be on the classpath for the block to be compiled ({@code needs}), or null
      */
-    record Block(List<Line> code, int markerLine, String heading, boolean imports, boolean run, List<String> givens,
-            String needs) {
+    record Block(String file, List<Line> code, int markerLine, String heading, boolean imports, boolean run,
+            List<String> givens, String needs) {
 
         /** The line of the first line of code (for messages and test names). */
         int firstLine() {
             return code.isEmpty() ? markerLine : code.get(0).number();
+        }
+
+        /** "file line N" of the first line of code. */
+        String where() {
+            return file + " line " + firstLine();
         }
 
         /** The names of the givens, in order. */
@@ -79,10 +105,12 @@ final class ReadmeSnippets {
     /**
      * The {@code ```java} blocks of a Markdown text, in order.
      *
+     * @param file     the file's name in messages, relative to the project directory
+     * @param markdown its lines
      * @throws IllegalArgumentException for a marker that is not right before a {@code ```java} block, an unknown
      *                                  clause, or an unclosed block, naming the line
      */
-    static List<Block> parse(List<String> markdown) {
+    static List<Block> parse(String file, List<String> markdown) {
         List<Block> blocks = new ArrayList<>();
         String heading = "";
         for (int i = 0; i < markdown.size(); i++) {
@@ -91,21 +119,21 @@ final class ReadmeSnippets {
             Matcher fence = FENCE.matcher(line.strip());
             if (marker.matches()) {
                 boolean javaFollows = i + 1 < markdown.size() && markdown.get(i + 1).strip().equals("```java");
-                check(javaFollows, i + 1, "a snippet marker must be the line right before a ```java block");
+                check(javaFollows, file, i + 1, "a snippet marker must be the line right before a ```java block");
             } else if (fence.matches()) {
                 int end = i + 1;
                 while (end < markdown.size() && !markdown.get(end).strip().equals("```")) {
                     end++;
                 }
-                check(end < markdown.size(), i + 1, "unclosed ``` block");
+                check(end < markdown.size(), file, i + 1, "unclosed ``` block");
                 if (fence.group(1).equals("java")) {
                     List<Line> code = new ArrayList<>();
                     for (int j = i + 1; j < end; j++) {
-                        code.add(new Line(markdown.get(j), j + 1));
+                        code.add(new Line(file, markdown.get(j), j + 1));
                     }
                     Matcher previous = i > 0 ? MARKER.matcher(markdown.get(i - 1).strip()) : null;
                     boolean marked = previous != null && previous.matches();
-                    blocks.add(block(code, marked ? i : i + 1, heading, marked ? previous.group(1) : ""));
+                    blocks.add(block(file, code, marked ? i : i + 1, heading, marked ? previous.group(1) : ""));
                 }
                 i = end;
             } else if (line.startsWith("#")) {
@@ -116,7 +144,7 @@ final class ReadmeSnippets {
     }
 
     /** A block with the clauses of its marker ({@code clause; clause; ...}) read. */
-    private static Block block(List<Line> code, int markerLine, String heading, String clauses) {
+    private static Block block(String file, List<Line> code, int markerLine, String heading, String clauses) {
         boolean imports = false;
         boolean run = false;
         List<String> givens = List.of();
@@ -128,19 +156,19 @@ final class ReadmeSnippets {
             } else if (c.equals("run")) {
                 run = true;
             } else if (c.startsWith("given ")) {
-                givens = declarations(c.substring("given ".length()), markerLine);
+                givens = declarations(c.substring("given ".length()), file, markerLine);
             } else if (c.startsWith("needs ")) {
                 needs = c.substring("needs ".length()).strip();
             } else {
-                check(c.isEmpty(), markerLine, "unknown snippet clause '" + c + "': expected imports, run, "
+                check(c.isEmpty(), file, markerLine, "unknown snippet clause '" + c + "': expected imports, run, "
                         + "given <declarations> or needs <class>");
             }
         }
-        return new Block(code, markerLine, heading, imports, run, givens, needs);
+        return new Block(file, code, markerLine, heading, imports, run, givens, needs);
     }
 
     /** {@code Type name, Map<K, V> name} split at the commas outside angle brackets. */
-    private static List<String> declarations(String text, int line) {
+    private static List<String> declarations(String text, String file, int line) {
         List<String> declarations = new ArrayList<>();
         int depth = 0;
         int start = 0;
@@ -149,7 +177,7 @@ final class ReadmeSnippets {
             depth += c == '<' ? 1 : c == '>' ? -1 : 0;
             if (c == ',' && depth == 0) {
                 String declaration = text.substring(start, i).strip().replaceAll("\\s+", " ");
-                check(declaration.matches("[\\w.<>?, \\[\\]]+ \\w+"), line,
+                check(declaration.matches("[\\w.<>?, \\[\\]]+ \\w+"), file, line,
                         "'given' needs declarations like 'MultiLayerConfiguration conf', got '" + declaration + "'");
                 declarations.add(declaration);
                 start = i + 1;
@@ -158,9 +186,9 @@ final class ReadmeSnippets {
         return declarations;
     }
 
-    private static void check(boolean ok, int line, String message) {
+    private static void check(boolean ok, String file, int line, String message) {
         if (!ok) {
-            throw new IllegalArgumentException("README.md line " + line + ": " + message);
+            throw new IllegalArgumentException(file + " line " + line + ": " + message);
         }
     }
 
@@ -168,7 +196,7 @@ final class ReadmeSnippets {
      * Compiles blocks against the test classpath into a temporary directory, one class per block: the shared imports,
      * the block's own leading import lines, and its statements as the body of
      * {@code public static Map<String, Object> snippet(givens...)}, which returns the givens and the block's top-level
-     * local variables by name. javac's messages name README lines.
+     * local variables by name. javac's messages name Markdown files and lines.
      */
     static final class Compiler implements AutoCloseable {
         private final JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
@@ -193,10 +221,10 @@ final class ReadmeSnippets {
          * Compiles a block.
          *
          * @return its {@code snippet} method
-         * @throws AssertionError naming the README line and javac's message for every compiler error
+         * @throws AssertionError naming the Markdown file and line and javac's message for every compiler error
          */
         Method compile(Block block) throws IOException, ReflectiveOperationException {
-            String className = "Snippet" + block.firstLine();
+            String className = "Snippet_" + block.file().replaceAll("\\W", "_") + "_" + block.firstLine();
             List<String> locals = topLevelVariables(className, source(block, className, List.of()));
             List<Line> source = source(block, className, locals);
             DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
@@ -234,29 +262,30 @@ final class ReadmeSnippets {
         }
 
         /**
-         * The generated source, each line with the README line it comes from: the block's code keeps its own lines;
+         * The generated source, each line with the Markdown line it comes from: the block's code keeps its own lines;
          * the class and method declaration (which hold the givens) point at the marker; the collection of locals
          * points at the closing fence.
          */
         private List<Line> source(Block block, String className, List<String> locals) {
             List<Line> source = new ArrayList<>();
-            source.add(new Line("package " + PACKAGE + ";", block.markerLine()));
+            source.add(new Line(block.file(), "package " + PACKAGE + ";", block.markerLine()));
             source.addAll(sharedImports);
             List<Line> body = new ArrayList<>(block.code());
             while (!body.isEmpty() && (IMPORT.matcher(body.get(0).text().strip()).matches()
                     || body.get(0).text().isBlank())) {
                 source.add(body.remove(0));
             }
-            source.add(new Line("public final class " + className + " {", block.markerLine()));
-            source.add(new Line("public static java.util.Map<String, Object> snippet(" + String.join(", ",
+            source.add(new Line(block.file(), "public final class " + className + " {", block.markerLine()));
+            source.add(new Line(block.file(), "public static java.util.Map<String, Object> snippet(" + String.join(", ",
                     block.givens()) + ") throws Exception {", block.markerLine()));
             source.addAll(body);
             int end = block.firstLine() + block.code().size();
-            source.add(new Line("java.util.Map<String, Object> values$ = new java.util.LinkedHashMap<>();", end));
+            source.add(new Line(block.file(),
+                    "java.util.Map<String, Object> values$ = new java.util.LinkedHashMap<>();", end));
             for (String name : concat(block.givenNames(), locals)) {
-                source.add(new Line("values$.put(\"" + name + "\", " + name + ");", end));
+                source.add(new Line(block.file(), "values$.put(\"" + name + "\", " + name + ");", end));
             }
-            source.add(new Line("return values$; } }", end));
+            source.add(new Line(block.file(), "return values$; } }", end));
             return source;
         }
 
@@ -277,14 +306,14 @@ final class ReadmeSnippets {
             };
         }
 
-        /** Every error as "README.md line N: message" followed by the line itself. */
+        /** Every error as "file line N: message" followed by the line itself. */
         private static String errors(DiagnosticCollector<JavaFileObject> diagnostics, List<Line> source) {
             return diagnostics.getDiagnostics().stream()
                     .filter(d -> d.getKind() == Diagnostic.Kind.ERROR)
                     .map(d -> {
                         Line line = d.getLineNumber() >= 1 && d.getLineNumber() <= source.size()
-                                ? source.get((int) d.getLineNumber() - 1) : new Line("", 0);
-                        return "README.md line " + line.number() + ": " + d.getMessage(Locale.ROOT)
+                                ? source.get((int) d.getLineNumber() - 1) : new Line("?", "", 0);
+                        return line.where() + ": " + d.getMessage(Locale.ROOT)
                                 + System.lineSeparator() + "    " + line.text().strip();
                     })
                     .collect(Collectors.joining(System.lineSeparator()));

@@ -42,6 +42,8 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.evaluation.classification.ConfusionMatrix;
+import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -54,12 +56,12 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 
 /**
- * Every {@code ```java} block of README.md compiles against the library, and the runnable ones run and do what the
- * text around them says. Run it alone with {@code mvn -B -o -q test -Dtest=ReadmeSnippetsTest}.
+ * Every {@code ```java} block of README.md and docs/*.md compiles against the library, and the runnable ones run and
+ * do what the text around them says. Run it alone with {@code mvn -B -o -q test -Dtest=ReadmeSnippetsTest}.
  *
  * <p><b>The convention.</b> A {@code ```java} block holds Java statements, compiled as the body of a method with the
- * README's shared imports. What a block assumes goes in an HTML comment on the line right before its opening fence,
- * clauses separated by {@code ;}:
+ * shared imports (README's block marked {@code imports}). What a block assumes goes in an HTML comment on the line
+ * right before its opening fence, clauses separated by {@code ;}:
  *
  * <pre>
  * &lt;!-- snippet: given MultiLayerConfiguration conf, DataSetIterator trainIterator; run --&gt;
@@ -74,17 +76,20 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  *       iterator, 3 classes); claims about its results are checked in {@link #CLAIMS};</li>
  *   <li>{@code needs <fully qualified class>}: compiled only when that class is on the test classpath, skipped
  *       otherwise (the Spark blocks: {@code -Pspark});</li>
- *   <li>{@code imports}: the block of import lines in README's Usage; every block is compiled with them.</li>
+ *   <li>{@code imports}: the block of import lines in README's "Three ways in" (one such block in all the files);
+ *       every block of every file is compiled with them.</li>
  * </ul>
  *
  * <p>A block may begin with its own {@code import} lines (for classes outside the shared imports). Blocks in other
  * languages ({@code ```xml}, shell blocks without a language) are not compiled. A compile error fails the block's
- * test with the README line and javac's message.
+ * test with the file, the line and javac's message.
  */
 class ReadmeSnippetsTest {
 
-    private static final Path README = Path.of(System.getProperty("basedir", "."), "README.md");
-    private static final Path POM = README.resolveSibling("pom.xml");
+    private static final Path BASE = Path.of(System.getProperty("basedir", "."));
+    private static final Path POM = BASE.resolve("pom.xml");
+    /** The page that shows the Spark dependencies. */
+    private static final Path SPARK_PAGE = BASE.resolve("docs/spark.md");
     private static final double TOLERANCE = 1e-6;
 
     /** The labels of the data fixtures: classes 0, 0, 1, 2 of K = 3, one-hot. */
@@ -96,7 +101,9 @@ class ReadmeSnippetsTest {
             "oneHotLabels", ReadmeSnippetsTest::oneHotLabels,
             "classIndices", () -> Nd4j.createFromArray(CLASSES),
             "numClasses", () -> K,
-            "multiLabelTargets", () -> Nd4j.createFromArray(new double[][] {{1, 0, 1}, {0, 1, 0}}));
+            "multiLabelTargets", () -> Nd4j.createFromArray(new double[][] {{1, 0, 1}, {0, 1, 0}}),
+            "features", () -> dataSet().getFeatures(),
+            "indexIterator", () -> new ListDataSetIterator<>(indexDataSet().asList(), CLASSES.length));
 
     /** Values of givens by type, for any name. A new value for every run. */
     private static final Map<Class<?>, Supplier<Object>> BY_TYPE = Map.of(
@@ -123,8 +130,8 @@ class ReadmeSnippetsTest {
         {MISS, MISS, HIT}};
 
     /**
-     * What the README says a runnable block does, checked on its givens and top-level variables after it ran. Each
-     * claim names a piece of code that identifies its block; every claim must find exactly one runnable block.
+     * What the documentation says a runnable block does, checked on its givens and top-level variables after it ran.
+     * Each claim names a piece of code that identifies its block; every claim must find exactly one runnable block.
      */
     private static final List<Claim> CLAIMS = List.of(
             new Claim("new MultiLayerNetwork(LabelSmoothing.applyTo(conf, 0.1))",
@@ -178,6 +185,33 @@ class ReadmeSnippetsTest {
                         assertLabels(new double[][] {{hit, 0.025, 0.025}, {hit, 0.025, 0.025},
                             {0.05, 0.9 + 0.025, 0.025}, {0.05, 0.025, 0.9 + 0.025}}, (INDArray) values.get("custom"));
                         assertLabels(oneHotLabels().toDoubleMatrix(), (INDArray) values.get("oneHotLabels"));
+                    }),
+            new Claim("Evaluation fromIterator = net.evaluate(indexIterator)",
+                    "DL4J's evaluation fails on class-index labels; both ways count each example under its class; "
+                            + "UnsmoothedLossCalculator takes an iterator with an s = 0 preprocessor",
+                    values -> {
+                        MultiLayerNetwork net = (MultiLayerNetwork) values.get("net");
+                        IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
+                                () -> net.evaluate(new ListDataSetIterator<>(indexDataSet().asList(), CLASSES.length)));
+                        assertTrue(plain.getMessage().contains("are not same shape"), plain.getMessage());
+                        int[] predicted = net.output(dataSet().getFeatures()).argMax(1).toIntVector();
+                        for (String name : List.of("evaluation", "fromIterator")) {
+                            ConfusionMatrix<Integer> matrix = ((Evaluation) values.get(name)).getConfusionMatrix();
+                            for (int actual = 0; actual < K; actual++) {
+                                for (int guess = 0; guess < K; guess++) {
+                                    int expected = 0;
+                                    for (int i = 0; i < CLASSES.length; i++) {
+                                        expected += CLASSES[i] == actual && predicted[i] == guess ? 1 : 0;
+                                    }
+                                    assertEquals(expected, matrix.getCount(actual, guess),
+                                            name + ": examples of class " + actual + " predicted " + guess);
+                                }
+                            }
+                        }
+                        DataSetIterator validation = new ListDataSetIterator<>(indexDataSet().asList(), K);
+                        validation.setPreProcessor(new LabelSmoothingPreProcessor(0, K));
+                        assertEquals(net.score(dataSet()), new UnsmoothedLossCalculator(validation, true)
+                                .calculateScore(net), TOLERANCE);
                     }));
 
     @TempDir
@@ -186,10 +220,14 @@ class ReadmeSnippetsTest {
     private static ReadmeSnippets.Compiler compiler;
 
     @BeforeAll
-    static void readReadme() throws IOException {
-        blocks = ReadmeSnippets.parse(Files.readAllLines(README));
+    static void readMarkdown() throws IOException {
+        blocks = new ArrayList<>();
+        for (Path file : ReadmeSnippets.markdownFiles(BASE)) {
+            String name = BASE.relativize(file).toString().replace('\\', '/');
+            blocks.addAll(ReadmeSnippets.parse(name, Files.readAllLines(file)));
+        }
         List<Block> imports = blocks.stream().filter(Block::imports).toList();
-        assertEquals(1, imports.size(), "README has one block marked <!-- snippet: imports -->");
+        assertEquals(1, imports.size(), "README.md and docs/*.md have one block marked <!-- snippet: imports -->");
         compiler = new ReadmeSnippets.Compiler(imports.get(0).code(), classes);
     }
 
@@ -198,21 +236,21 @@ class ReadmeSnippetsTest {
         compiler.close();
     }
 
-    /** For every block: compiles; for runnable ones also: runs, and does what the README claims. */
+    /** For every block: compiles; for runnable ones also: runs, and does what the text claims. */
     @TestFactory
-    Stream<DynamicNode> readmeJavaBlocks() {
+    Stream<DynamicNode> markdownJavaBlocks() {
         return blocks.stream().filter(block -> !block.imports()).map(block -> {
-            String name = "README.md line " + block.firstLine() + " (" + block.heading() + ")";
+            String name = block.where() + " (" + block.heading() + ")";
             Method[] compiled = new Method[1];
             List<DynamicNode> tests = new ArrayList<>();
             tests.add(dynamicTest("compiles", () -> compiled[0] = compile(block)));
             if (block.run()) {
-                tests.add(dynamicTest("runs as the README says", () -> {
+                tests.add(dynamicTest("runs as the text says", () -> {
                     Assumptions.assumeTrue(compiled[0] != null, "did not compile");
                     Map<String, Object> values = run(block, compiled[0]);
                     for (Claim claim : CLAIMS) {
                         if (block.text().contains(claim.code())) {
-                            assertAll("README.md line " + block.firstLine() + ": " + claim.says(),
+                            assertAll(block.where() + ": " + claim.says(),
                                     () -> claim.check().accept(values));
                         }
                     }
@@ -226,16 +264,16 @@ class ReadmeSnippetsTest {
     void everyClaimFindsExactlyOneRunnableBlock() {
         for (Claim claim : CLAIMS) {
             long matches = blocks.stream().filter(Block::run).filter(b -> b.text().contains(claim.code())).count();
-            assertEquals(1, matches, "runnable README blocks containing '" + claim.code() + "' (" + claim.says() + ")");
+            assertEquals(1, matches, "runnable blocks containing '" + claim.code() + "' (" + claim.says() + ")");
         }
     }
 
     @Test
     void sparkDependencyBlockHasTheVersionsOfTheSparkProfile() throws IOException {
-        String readme = Files.readString(README);
-        int artifact = readme.indexOf("<artifactId>dl4j-spark_2.12</artifactId>");
-        assertTrue(artifact >= 0, "README shows the dl4j-spark_2.12 dependency");
-        String block = readme.substring(readme.lastIndexOf("```xml", artifact), readme.indexOf("```", artifact));
+        String page = Files.readString(SPARK_PAGE);
+        int artifact = page.indexOf("<artifactId>dl4j-spark_2.12</artifactId>");
+        assertTrue(artifact >= 0, SPARK_PAGE + " shows the dl4j-spark_2.12 dependency");
+        String block = page.substring(page.lastIndexOf("```xml", artifact), page.indexOf("```", artifact));
         String pom = Files.readString(POM);
         String profile = pom.substring(pom.indexOf("<id>spark</id>"));
         for (String property : List.of("dl4j.spark.version", "spark.version", "scala.version")) {
@@ -252,21 +290,21 @@ class ReadmeSnippetsTest {
     // The harness itself, on small Markdown texts.
 
     @Test
-    void compileErrorNamesTheReadmeLineAndJavacsMessage() {
-        Block block = ReadmeSnippets.parse(List.of("# Title", "", "```java",
+    void compileErrorNamesTheFileLineAndJavacsMessage() {
+        Block block = ReadmeSnippets.parse("docs/usage.md", List.of("# Title", "", "```java",
                 "MultiLayerNetwork net = new MultiLayerNetwork(LabelSmoothing.applyTo(graphConf, 0.1));",
                 "```")).get(0);
 
         AssertionError error = assertThrows(AssertionError.class, () -> compiler.compile(block));
 
-        assertTrue(error.getMessage().startsWith("README.md line 4: cannot find symbol"), error.getMessage());
+        assertTrue(error.getMessage().startsWith("docs/usage.md line 4: cannot find symbol"), error.getMessage());
         assertTrue(error.getMessage().contains("variable graphConf"), error.getMessage());
     }
 
     @Test
     void givenTypeThatDoesNotExistIsReportedAtTheMarkerLine() {
-        Block block = ReadmeSnippets.parse(List.of("<!-- snippet: given NoSuchConfiguration conf -->", "```java",
-                "conf.toString();", "```")).get(0);
+        Block block = ReadmeSnippets.parse("README.md", List.of("<!-- snippet: given NoSuchConfiguration conf -->",
+                "```java", "conf.toString();", "```")).get(0);
 
         AssertionError error = assertThrows(AssertionError.class, () -> compiler.compile(block));
 
@@ -275,9 +313,9 @@ class ReadmeSnippetsTest {
 
     @Test
     void markerClausesBecomeGivensRunAndNeeds() {
-        Block block = ReadmeSnippets.parse(List.of("## Section", "<!-- snippet: given Map<String, Integer> counts, "
-                + "int k; run; needs org.example.Missing -->", "```java", "import java.util.Map;", "k++;",
-                "```", "```xml", "<xml/>", "```")).get(0);
+        Block block = ReadmeSnippets.parse("README.md", List.of("## Section",
+                "<!-- snippet: given Map<String, Integer> counts, int k; run; needs org.example.Missing -->", "```java",
+                "import java.util.Map;", "k++;", "```", "```xml", "<xml/>", "```")).get(0);
 
         assertAll(
                 () -> assertEquals(List.of("Map<String, Integer> counts", "int k"), block.givens()),
@@ -291,7 +329,7 @@ class ReadmeSnippetsTest {
 
     @Test
     void ownImportLinesAndTopLevelVariablesAreReturnedAfterARun() throws Exception {
-        Block block = ReadmeSnippets.parse(List.of("<!-- snippet: given int k; run -->", "```java",
+        Block block = ReadmeSnippets.parse("README.md", List.of("<!-- snippet: given int k; run -->", "```java",
                 "import java.util.ArrayDeque;", "", "ArrayDeque<Integer> deque = new ArrayDeque<>();",
                 "deque.push(k);", "int twice = 2 * k;", "```")).get(0);
 
@@ -305,16 +343,16 @@ class ReadmeSnippetsTest {
     @Test
     void unknownClauseIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReadmeSnippets.parse(
-                List.of("<!-- snippet: runn -->", "```java", "int k = 1;", "```")));
-        assertTrue(e.getMessage().contains("line 1: unknown snippet clause 'runn'"), e.getMessage());
+                "docs/keras.md", List.of("<!-- snippet: runn -->", "```java", "int k = 1;", "```")));
+        assertTrue(e.getMessage().startsWith("docs/keras.md line 1: unknown snippet clause 'runn'"), e.getMessage());
     }
 
     @Test
     void markerNotRightBeforeAJavaBlockIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReadmeSnippets.parse(
-                List.of("<!-- snippet: run -->", "", "```java", "int k = 1;", "```")));
-        assertTrue(e.getMessage().contains("line 1: a snippet marker must be the line right before a ```java block"),
-                e.getMessage());
+                "README.md", List.of("<!-- snippet: run -->", "", "```java", "int k = 1;", "```")));
+        assertTrue(e.getMessage().startsWith(
+                "README.md line 1: a snippet marker must be the line right before a ```java block"), e.getMessage());
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -340,7 +378,7 @@ class ReadmeSnippetsTest {
         for (int i = 0; i < types.length; i++) {
             Supplier<Object> value = BY_NAME.getOrDefault(names.get(i), BY_TYPE.get(types[i]));
             if (value == null) {
-                throw new AssertionError("README.md line " + block.markerLine() + ": no value for the given '"
+                throw new AssertionError(block.file() + " line " + block.markerLine() + ": no value for the given '"
                         + block.givens().get(i) + "'; add one to ReadmeSnippetsTest.BY_NAME or BY_TYPE");
             }
             givens.put(names.get(i), value.get());
@@ -355,12 +393,12 @@ class ReadmeSnippetsTest {
         try {
             return (Map<String, Object>) snippet.invoke(null, arguments);
         } catch (InvocationTargetException e) {
-            throw new AssertionError("README.md line " + block.firstLine() + ": the block threw " + e.getCause(),
+            throw new AssertionError(block.where() + ": the block threw " + e.getCause(),
                     e.getCause());
         }
     }
 
-    /** A claim of the README about a runnable block: the block containing {@code code} does what {@code says}. */
+    /** A claim of the documentation about a runnable block: the block containing {@code code} does what it says. */
     private record Claim(String code, String says, Consumer<Map<String, Object>> check) {
     }
 
@@ -395,6 +433,12 @@ class ReadmeSnippetsTest {
             labels[i][CLASSES[i]] = 1;
         }
         return Nd4j.createFromArray(labels);
+    }
+
+    /** The examples of {@link #dataSet()} with their class indices as labels, {@code [N,1]}. */
+    private static DataSet indexDataSet() {
+        return new DataSet(dataSet().getFeatures(),
+                Nd4j.createFromArray(CLASSES).castTo(Nd4j.defaultFloatingPointType()).reshape(CLASSES.length, 1));
     }
 
     /** Four examples of four features with {@link #oneHotLabels()}. */
