@@ -57,10 +57,21 @@ final class ConfigSmoothing {
         return null;
     }
 
-    /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior is kept. */
+    /** The loss of a layer configuration, or null if the layer type has none. */
+    static ILossFunction lossOf(Layer layer) {
+        LossSlot<?> slot = slotOf(layer);
+        return slot == null ? null : slot.get(layer);
+    }
+
+    /** Sets the loss of a layer configuration that {@link #lossOf} gave a loss for. */
+    static void setLoss(Layer layer, ILossFunction loss) {
+        slotOf(layer).set(layer, loss);
+    }
+
+    /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior (any kind) is kept. */
     static ILossFunction withSmoothing(ILossFunction loss, double s) {
         if (loss instanceof LossLabelSmoothing smoothed) {
-            return s == 0 ? smoothed.getBase() : new LossLabelSmoothing(s, smoothed.getBase(), smoothed.getPrior());
+            return s == 0 ? smoothed.getBase() : smoothed.withSmoothing(s);
         }
         return s == 0 ? loss : new LossLabelSmoothing(s, loss);
     }
@@ -68,8 +79,12 @@ final class ConfigSmoothing {
     /** A head smoothing applies to: a classification loss, or a {@link LossLabelSmoothing} (whatever its base). */
     private static boolean isSmoothable(Layer layer) {
         LossSlot<?> slot = slotOf(layer);
-        return slot != null && (slot.get(layer) instanceof LossLabelSmoothing || HeadRules.isClassification(
-                slot.get(layer)));
+        return slot != null && isSmoothable(slot.get(layer));
+    }
+
+    /** A loss smoothing applies to: a classification loss, or a {@link LossLabelSmoothing} (whatever its base). */
+    static boolean isSmoothable(ILossFunction loss) {
+        return loss instanceof LossLabelSmoothing || HeadRules.isClassification(loss);
     }
 
     /** Whether a layer's loss is a {@link LossLabelSmoothing}. */

@@ -61,6 +61,19 @@ public final class LabelSmoothing {
     }
 
     /**
+     * Smooths dense labels towards a class-conditional prior along the class axis 1: {@code (1 - s)·y + s·(y·P)}, so a
+     * one-hot row of class c becomes {@code (1 - s)·y + s·P[c]} and a soft row mixes the rows of P by its weights.
+     *
+     * @param classPriors a K×K matrix, row c a distribution over the K classes (each >= 0, summing to 1 within 1e-6):
+     *                    the smoothing target of class c; copied
+     * @throws IllegalArgumentException as {@link #smoothLabels(INDArray, double)}, or if classPriors is null, not
+     *                                  K×K for the labels' K, or a row is not a distribution (naming the row)
+     */
+    public static INDArray smoothLabels(INDArray labels, double smoothing, double[][] classPriors) {
+        return smoothDense(labels, smoothing, Prior.classConditional(classPriors), 1);
+    }
+
+    /**
      * Smooths independent binary (sigmoid, multi-label) targets towards 0.5: {@code (1 - s) * labels + s / 2}, the
      * semantics of Keras' {@code BinaryCrossentropy(label_smoothing=s)} and ND4J's {@code sigmoidCrossEntropy}.
      *
@@ -240,8 +253,7 @@ public final class LabelSmoothing {
         checkLabels(labels, classAxis);
         prior.checkClasses(labels.size(classAxis));
         DataType type = floatType(labels);
-        INDArray scaled = labels.dataType() == type ? labels.mul(1 - s) : labels.castTo(type).muli(1 - s);
-        return prior.addScaled(scaled, s, classAxis);
+        return prior.smooth(labels.dataType() == type ? labels.dup() : labels.castTo(type), s, classAxis);
     }
 
     /** Dense smoothed labels {@code [N,K,...]} from class indices {@code [N]} or {@code [N,1,...]}. */
@@ -281,9 +293,9 @@ public final class LabelSmoothing {
         long[] outShape = rank == 1 ? new long[] {shape[0], numClasses} : shape.clone();
         outShape[classAxis] = numClasses;
         INDArray out = Nd4j.createUninitialized(floatType(classIndices), outShape);
-        // One-hot scaled by (1 - s) in one op; the prior term then goes through the same place as for dense labels.
-        Nd4j.exec(new OneHot(indices, out, numClasses, classAxis == outShape.length - 1 ? -1 : classAxis, 1 - s, 0));
-        return prior.addScaled(out, s, classAxis);
+        // One-hot, then smoothed in place by the same formula as dense labels.
+        Nd4j.exec(new OneHot(indices, out, numClasses, classAxis == outShape.length - 1 ? -1 : classAxis, 1, 0));
+        return prior.smooth(out, s, classAxis);
     }
 
     /**

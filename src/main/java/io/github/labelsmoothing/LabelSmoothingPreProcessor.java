@@ -122,6 +122,19 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         }
 
         /**
+         * Smooth towards a class-conditional prior: labels y become {@code (1 - s)·y + s·(y·P)}, so class c gets
+         * {@code (1 - s)·y + s·P[c]} (the targets of {@link LossLabelSmoothing#classConditional}).
+         *
+         * @param classPriors a K×K matrix, row c a distribution over the K classes (each >= 0, summing to 1 within
+         *                    1e-6); copied
+         * @throws IllegalArgumentException if it is null, not K×K or a row is not a distribution (naming the row)
+         */
+        public Builder classPriors(double[][] classPriors) {
+            this.prior = Prior.classConditional(classPriors);
+            return this;
+        }
+
+        /**
          * Only these labels arrays of a MultiDataSet are smoothed (default: all), e.g. the classification heads of a
          * graph that also has a regression output.
          *

@@ -41,6 +41,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * and ND4J sigmoid semantics). Any other base is called with the smoothed labels. At {@code s = 0} the base is called
  * as it is. On the CPU backend the fused form runs as one pass over the arrays' buffers ({@link CpuSoftmaxXent});
  * elsewhere (CUDA, HALF/BFLOAT16) as whole-array ND4J ops; both work with {@code z - max z}, exact in float32 too.
+ * A class-conditional prior ({@link #classConditional}: row c of a K×K matrix is the target of class c) builds the
+ * target {@code (1 - s)·y + s·(y·P)} once and takes the same paths with it.
  *
  * <p>Class indices under a 0 mask are ignored (padding such as {@code -1}, as DL4J's {@code LossSparseMCXENT} allows):
  * a masked example contributes nothing, a fully masked batch scores 0 with a zero gradient. Labels written by
@@ -101,9 +103,33 @@ public final class LossLabelSmoothing implements ILossFunction {
      * @throws IllegalArgumentException as {@link #LossLabelSmoothing(double, ILossFunction)}, or if the prior is not a
      *                                  distribution, or is given for a Bernoulli ({@link LossBinaryXENT}) base
      */
+    public LossLabelSmoothing(double smoothing, ILossFunction base, double[] prior) {
+        this(smoothing, base, prior, null);
+    }
+
+    /**
+     * Smoothing {@code s} towards a class-conditional prior: the target of an example is {@code (1 - s)·y + s·(y·P)},
+     * so one-hot or class-index labels of class c train against {@code (1 - s)·y + s·P[c]} and soft labels mix the rows.
+     * Exact and fused like the uniform prior (softmax with MCXENT, NLL or sparse MCXENT, class weights, masks).
+     *
+     * @param classPriors a K×K matrix, row c a distribution over the K classes (each >= 0, summing to 1 within 1e-6):
+     *                    the smoothing target of class c; copied
+     * @throws IllegalArgumentException as {@link #LossLabelSmoothing(double, ILossFunction)}, or if classPriors is null,
+     *                                  not K×K, a row is not a distribution (naming the row), or base is
+     *                                  {@link LossBinaryXENT}
+     */
+    public static LossLabelSmoothing classConditional(double smoothing, ILossFunction base, double[][] classPriors) {
+        if (classPriors == null) { // the private constructor reads null as "no class-conditional prior"
+            throw new IllegalArgumentException("classPriors must not be null (new LossLabelSmoothing(s, base) smooths "
+                    + "towards the uniform prior)");
+        }
+        return new LossLabelSmoothing(smoothing, base, null, classPriors);
+    }
+
+    /** Every constructor ends here, and Jackson creates through it: at most one of prior and classPriors. */
     @JsonCreator
-    public LossLabelSmoothing(@JsonProperty("smoothing") double smoothing, @JsonProperty("base") ILossFunction base,
-            @JsonProperty("prior") double[] prior) {
+    private LossLabelSmoothing(@JsonProperty("smoothing") double smoothing, @JsonProperty("base") ILossFunction base,
+            @JsonProperty("prior") double[] prior, @JsonProperty("classPriors") double[][] classPriors) {
         LabelSmoothing.checkSmoothing(smoothing);
         if (base == null) {
             throw new IllegalArgumentException("base loss must not be null");
@@ -113,13 +139,18 @@ public final class LossLabelSmoothing implements ILossFunction {
                     + "); give its base and the smoothing you want instead of smoothing twice");
         }
         HeadRules.checkBase(base);
-        if (prior != null && base instanceof LossBinaryXENT) {
+        if ((prior != null || classPriors != null) && base instanceof LossBinaryXENT) {
             throw new IllegalArgumentException("a custom prior needs a categorical base loss; " + base
                     + " smooths each output towards 0.5");
         }
+        if (prior != null && classPriors != null) {
+            throw new IllegalArgumentException("give a prior or classPriors, not both: got prior "
+                    + Arrays.toString(prior) + " and classPriors " + Arrays.deepToString(classPriors));
+        }
         this.smoothing = smoothing;
         this.base = base;
-        this.resolvedPrior = base instanceof LossBinaryXENT ? Prior.BERNOULLI : Prior.categorical(prior);
+        this.resolvedPrior = base instanceof LossBinaryXENT ? Prior.BERNOULLI
+                : classPriors != null ? Prior.classConditional(classPriors) : Prior.categorical(prior);
     }
 
     /** The smoothing s in [0, 1]. */
@@ -141,6 +172,20 @@ public final class LossLabelSmoothing implements ILossFunction {
         return resolvedPrior.distribution();
     }
 
+    /**
+     * The class-conditional prior P (a copy; row c is the smoothing target of class c), or null for a loss not made by
+     * {@link #classConditional}.
+     */
+    @JsonProperty("classPriors")
+    public double[][] getClassPriors() {
+        return resolvedPrior.classPriors();
+    }
+
+    /** This loss with another smoothing s, the same base and prior (the listeners and {@code applyTo} swap with it). */
+    LossLabelSmoothing withSmoothing(double s) {
+        return new LossLabelSmoothing(s, base, resolvedPrior.distribution(), resolvedPrior.classPriors());
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
 
     @Override
@@ -149,8 +194,8 @@ public final class LossLabelSmoothing implements ILossFunction {
         Call call = call(labels, preOutput, activationFn, mask);
         double score = switch (call.path()) {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
-            case GENERIC -> denseBase().computeScore(smoothedLabels(call, preOutput), preOutput, activationFn, mask,
-                    average);
+            case GENERIC -> denseBase().computeScore(smoothedLabels(call.labels(), preOutput), preOutput, activationFn,
+                    mask, average);
             case FUSED, SPARSE -> call.kernel() ? kernel(call, preOutput, mask, null, null)
                     : lossColumn(call, mask).sumNumber().doubleValue();
         };
@@ -162,8 +207,8 @@ public final class LossLabelSmoothing implements ILossFunction {
         Call call = call(labels, preOutput, activationFn, mask);
         return switch (call.path()) {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
-            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call, preOutput), preOutput, activationFn,
-                    mask);
+            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call.labels(), preOutput), preOutput,
+                    activationFn, mask);
             case FUSED, SPARSE -> call.kernel() ? kernelScoreArray(call, preOutput, mask) : lossColumn(call, mask);
         };
     }
@@ -174,7 +219,7 @@ public final class LossLabelSmoothing implements ILossFunction {
         return switch (call.path()) {
             // DL4J's losses backprop through the activation in place on preOutput (softmax does): give them a copy.
             case BASE -> base.computeGradient(labels, preOutput.dup(), activationFn, mask);
-            case GENERIC -> denseBase().computeGradient(smoothedLabels(call, preOutput), preOutput.dup(),
+            case GENERIC -> denseBase().computeGradient(smoothedLabels(call.labels(), preOutput), preOutput.dup(),
                     activationFn, mask);
             case FUSED, SPARSE -> call.kernel() ? kernelGradient(call, preOutput, mask).getSecond()
                     : gradient(call, softmax(call.logits()), mask);
@@ -189,7 +234,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE:
                 return base.computeGradientAndScore(labels, preOutput.dup(), activationFn, mask, average);
             case GENERIC:
-                return denseBase().computeGradientAndScore(smoothedLabels(call, preOutput), preOutput.dup(),
+                return denseBase().computeGradientAndScore(smoothedLabels(call.labels(), preOutput), preOutput.dup(),
                         activationFn, mask, average);
             default:
                 if (call.kernel()) {
@@ -222,12 +267,14 @@ public final class LossLabelSmoothing implements ILossFunction {
     }
 
     /**
-     * A validated call: its path, the labels and logits to compute with, and whether the CPU kernel computes it. On the
-     * ND4J-op path masked entries are set to 0 in new arrays (class indices, and on the fused paths the masked rows of
-     * dense labels and logits), so that padding, NaN or infinities there never reach the result (0 × NaN is NaN);
-     * elsewhere they are the caller's arrays.
+     * A validated call: its path, the labels (class indices if {@code sparse}) and logits to compute with, whether the
+     * CPU kernel computes it, and the smoothing and prior the fused form applies to those labels (a class-conditional
+     * loss hands it its built target with s = 0). On the ND4J-op path masked entries are set to 0 in new arrays (class
+     * indices, and on the fused paths the masked rows of dense labels and logits), so that padding, NaN or infinities
+     * there never reach the result (0 × NaN is NaN); elsewhere they are the caller's arrays.
      */
-    private record Call(Path path, INDArray labels, INDArray logits, boolean kernel) {
+    private record Call(Path path, INDArray labels, boolean sparse, INDArray logits, boolean kernel, double s,
+            Prior prior) {
         boolean isFused() {
             return path == Path.FUSED || path == Path.SPARSE;
         }
@@ -252,16 +299,32 @@ public final class LossLabelSmoothing implements ILossFunction {
             // Weighted sparse labels take the dense fused path on ND4J ops (the weights need the target's classes).
             path = sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED;
         }
+        if (path != Path.FUSED && path != Path.SPARSE) {
+            return new Call(path, sparse ? checkedIndices(labels, preOutput, mask) : labels, sparse, preOutput, false,
+                    smoothing, resolvedPrior);
+        }
+        if (resolvedPrior.isClassConditional()) {
+            // The target T = (1-s)·Y + s·(Y·P) is built once; the fused form with t = T and s = 0 is exactly
+            // LossMCXENT(weights) on labels T, from one log-softmax.
+            INDArray target = smoothedLabels(sparse ? checkedIndices(labels, preOutput, mask) : labels, preOutput);
+            return fusedCall(Path.FUSED, target.castTo(preOutput.dataType()), false, preOutput, mask, 0, Prior.UNIFORM);
+        }
+        return fusedCall(path, labels, sparse, preOutput, mask, smoothing, resolvedPrior);
+    }
+
+    /** A fused call computing {@code (1-s)·labels + s·prior} against preOutput, on the CPU kernel where it applies. */
+    private static Call fusedCall(Path path, INDArray labels, boolean sparse, INDArray preOutput, INDArray mask,
+            double s, Prior prior) {
         // The one place the CPU kernel is chosen; it validates unmasked class indices itself, in its single pass.
-        boolean fused = path == Path.FUSED || path == Path.SPARSE;
-        if (fused && CpuSoftmaxXent.supports(labels, sparse, preOutput, mask)) {
-            return new Call(path, labels, preOutput, true);
+        if (CpuSoftmaxXent.supports(labels, sparse, preOutput, mask)) {
+            return new Call(path, labels, sparse, preOutput, true, s, prior);
         }
         INDArray checked = sparse ? checkedIndices(labels, preOutput, mask) : labels;
-        if (!fused || mask == null) {
-            return new Call(path, checked, preOutput, false);
+        if (mask == null) {
+            return new Call(path, checked, sparse, preOutput, false, s, prior);
         }
-        return new Call(path, sparse ? checked : zeroMaskedRows(checked, mask), zeroMaskedRows(preOutput, mask), false);
+        return new Call(path, sparse ? checked : zeroMaskedRows(checked, mask), sparse, zeroMaskedRows(preOutput, mask),
+                false, s, prior);
     }
 
     /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */
@@ -320,10 +383,13 @@ public final class LossLabelSmoothing implements ILossFunction {
         return array == null ? "null" : Arrays.toString(array.shape());
     }
 
-    /** The smoothed labels the generic path hands to the base: always a new array, never the caller's. */
-    private INDArray smoothedLabels(Call call, INDArray preOutput) {
-        return isSparse() ? LabelSmoothing.smoothIndices(call.labels(), (int) preOutput.size(1), smoothing, resolvedPrior)
-                : LabelSmoothing.smoothDense(call.labels(), smoothing, resolvedPrior, 1);
+    /**
+     * The smoothed labels (from validated labels) the generic path hands to the base, and the target of a
+     * class-conditional fused call: always a new array, never the caller's.
+     */
+    private INDArray smoothedLabels(INDArray labels, INDArray preOutput) {
+        return isSparse() ? LabelSmoothing.smoothIndices(labels, (int) preOutput.size(1), smoothing, resolvedPrior)
+                : LabelSmoothing.smoothDense(labels, smoothing, resolvedPrior, 1);
     }
 
     /** The loss taking dense labels that the base stands for (sparse MCXENT is MCXENT on one-hot labels). */
@@ -332,10 +398,11 @@ public final class LossLabelSmoothing implements ILossFunction {
                 ? new LossMCXENT(sparse.getSoftmaxClipEps(), sparse.getWeights()) : base;
     }
 
-    /** Dense labels in the given type: class indices become one-hot rows (weighted sparse labels only). */
-    private INDArray denseLabels(INDArray labels, INDArray like) {
-        return isSparse() ? LabelSmoothing.smoothIndices(labels, (int) like.size(1), 0, Prior.UNIFORM).castTo(like.dataType())
-                : labels.castTo(like.dataType());
+    /** The call's labels, dense in the given type: class indices become one-hot rows (weighted sparse labels only). */
+    private static INDArray denseLabels(Call call, INDArray like) {
+        return call.sparse()
+                ? LabelSmoothing.smoothIndices(call.labels(), (int) like.size(1), 0, Prior.UNIFORM).castTo(like.dataType())
+                : call.labels().castTo(like.dataType());
     }
 
     private boolean isSparse() {
@@ -355,8 +422,8 @@ public final class LossLabelSmoothing implements ILossFunction {
     private double kernel(Call call, INDArray preOutput, INDArray mask, double[] rowLoss, INDArray gradient) {
         double[] weights = hasClassWeights() ? ((LossMCXENT) base).getWeights().castTo(DataType.DOUBLE).toDoubleVector()
                 : null;
-        return CpuSoftmaxXent.run(call.labels(), isSparse(), preOutput, mask, smoothing, weights,
-                resolvedPrior.distribution(), rowLoss, gradient);
+        return CpuSoftmaxXent.run(call.labels(), call.sparse(), preOutput, mask, call.s(), weights,
+                call.prior().distribution(), rowLoss, gradient);
     }
 
     private INDArray kernelScoreArray(Call call, INDArray preOutput, INDArray mask) {
@@ -398,12 +465,14 @@ public final class LossLabelSmoothing implements ILossFunction {
             labelLogits = Nd4j.exec(new Gather(x.reshape(x.length()), flatIndices(call.labels(), x), 0))[0];
             column = lse;
         } else {
-            INDArray y = denseLabels(call.labels(), z);
+            INDArray y = denseLabels(call, z);
             labelLogits = Nd4j.getExecutioner().exec(new Dot(y, x, 1));
-            column = lse.muli(targetMass(y, weights));
+            column = lse.muli(targetMass(call, y, weights));
         }
-        column.subi(labelLogits.reshape(column.shape()).muli(1 - smoothing));
-        column.subi(resolvedPrior.expectation(x).muli(smoothing));
+        column.subi(labelLogits.reshape(column.shape()).muli(1 - call.s()));
+        if (call.s() > 0) { // skipped at s = 0: 0 × (-inf) of a -inf logit would be NaN
+            column.subi(call.prior().expectation(x).muli(call.s()));
+        }
         return masked(column, mask);
     }
 
@@ -414,23 +483,24 @@ public final class LossLabelSmoothing implements ILossFunction {
     private INDArray gradient(Call call, INDArray p, INDArray mask) {
         long numClasses = p.size(1);
         INDArray weights = weights(p.dataType());
+        double s = call.s();
         if (call.path() == Path.SPARSE) {
-            resolvedPrior.addScaled(p, -smoothing, 1);
-            INDArray updates = Nd4j.valueArrayOf(new long[] {p.size(0)}, 1 - smoothing, p.dataType());
+            call.prior().addScaled(p, -s, 1);
+            INDArray updates = Nd4j.valueArrayOf(new long[] {p.size(0)}, 1 - s, p.dataType());
             INDArray flat = p.reshape(p.length());
             Nd4j.exec(DynamicCustomOp.builder("scatter_sub").addInputs(flat, flatIndices(call.labels(), p), updates)
                     .addOutputs(flat).callInplace(true).build());
             return masked(p, mask);
         }
-        INDArray y = denseLabels(call.labels(), p);
+        INDArray y = denseLabels(call, p);
         if (weights == null) {
-            Nd4j.exec(new Axpy(y, p, p, -(1 - smoothing)));
-            resolvedPrior.addScaled(p, -smoothing, 1);
+            Nd4j.exec(new Axpy(y, p, p, -(1 - s)));
+            call.prior().addScaled(p, -s, 1);
             return masked(p, mask);
         }
-        p.muliColumnVector(targetMass(y, weights));
-        p.subi(y.mulRowVector(weights).muli(1 - smoothing));
-        p.subiRowVector(resolvedPrior.vector(numClasses, p.dataType()).muli(weights).muli(smoothing));
+        p.muliColumnVector(targetMass(call, y, weights));
+        p.subi(y.mulRowVector(weights).muli(1 - s));
+        p.subiRowVector(call.prior().vector(numClasses, p.dataType()).muli(weights).muli(s));
         return masked(p, mask);
     }
 
@@ -454,11 +524,11 @@ public final class LossLabelSmoothing implements ILossFunction {
      * Per-example mass of the weighted smoothed target, {@code Σ_k w_k t_k = (1-s)·Σ_k w_k y_k + s·Σ_k w_k prior_k}
      * as {@code [N,1]} (w = 1 without class weights). The score multiplies it by lse; the weighted gradient by p.
      */
-    private INDArray targetMass(INDArray y, INDArray weights) {
+    private static INDArray targetMass(Call call, INDArray y, INDArray weights) {
         INDArray labelMass = weights == null ? y.sum(true, 1) : y.mmul(weights.reshape(weights.length(), 1));
         double priorMass = weights == null ? 1
-                : resolvedPrior.vector(weights.length(), y.dataType()).muli(weights).sumNumber().doubleValue();
-        return labelMass.muli(1 - smoothing).addi(smoothing * priorMass);
+                : call.prior().vector(weights.length(), y.dataType()).muli(weights).sumNumber().doubleValue();
+        return labelMass.muli(1 - call.s()).addi(call.s() * priorMass);
     }
 
     private static INDArray masked(INDArray values, INDArray mask) {
@@ -481,6 +551,7 @@ public final class LossLabelSmoothing implements ILossFunction {
     @Override
     public String toString() {
         return "LossLabelSmoothing(smoothing=" + smoothing + ", base=" + base
-                + (resolvedPrior.isCustom() ? ", prior=" + resolvedPrior : "") + ")";
+                + (resolvedPrior.isCustom() ? (resolvedPrior.isClassConditional() ? ", classPriors=" : ", prior=")
+                        + resolvedPrior : "") + ")";
     }
 }

@@ -9,21 +9,25 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The distribution label smoothing mixes into the targets: uniform over the K classes (1/K each), Bernoulli (0.5 per
- * output, for sigmoid/multi-label outputs) or a user-given distribution over the K classes. Immutable.
+ * output, for sigmoid/multi-label outputs), a user-given distribution over the K classes, or class-conditional (a K×K
+ * matrix P whose row c is the target of class c, mixed by the labels: {@code y·P}). Immutable.
  */
 final class Prior implements Serializable {
     private static final long serialVersionUID = 1L;
     /** How far a custom prior's sum may be from 1 (float32 class frequencies written as text round to ~1e-7). */
     private static final double SUM_TOLERANCE = 1e-6;
 
-    static final Prior UNIFORM = new Prior(null, false);
-    static final Prior BERNOULLI = new Prior(null, true);
+    static final Prior UNIFORM = new Prior(null, null, false);
+    static final Prior BERNOULLI = new Prior(null, null, true);
 
     private final double[] distribution;
+    /** The class-conditional matrix P (row c: the target of class c), or null. */
+    private final double[][] rows;
     private final boolean bernoulli;
 
-    private Prior(double[] distribution, boolean bernoulli) {
+    private Prior(double[] distribution, double[][] rows, boolean bernoulli) {
         this.distribution = distribution;
+        this.rows = rows;
         this.bernoulli = bernoulli;
     }
 
@@ -50,15 +54,59 @@ final class Prior implements Serializable {
         if (Math.abs(sum - 1) > SUM_TOLERANCE) {
             throw new IllegalArgumentException("prior must sum to 1, got sum " + sum + " for " + Arrays.toString(distribution));
         }
-        return new Prior(distribution.clone(), false);
+        return new Prior(distribution.clone(), null, false);
+    }
+
+    /**
+     * A class-conditional prior: a K×K matrix whose row c is a distribution over the K classes (the smoothing target
+     * of class c). Copied.
+     *
+     * @throws IllegalArgumentException if it is null, not K×K with K >= 2, or a row has an entry negative or not finite
+     *                                  or a sum off 1 (naming the row)
+     */
+    static Prior classConditional(double[][] classPriors) {
+        if (classPriors == null) {
+            throw new IllegalArgumentException("classPriors must not be null");
+        }
+        int k = classPriors.length;
+        if (k < 2) {
+            throw new IllegalArgumentException("classPriors must be K×K with K >= 2, got " + k + " rows");
+        }
+        double[][] copy = new double[k][];
+        for (int c = 0; c < k; c++) {
+            double[] row = classPriors[c];
+            if (row == null || row.length != k) {
+                throw new IllegalArgumentException("classPriors must be K×K: row " + c + " has "
+                        + (row == null ? "no entries (null)" : row.length + " entries") + ", expected " + k);
+            }
+            double sum = 0;
+            for (int j = 0; j < k; j++) {
+                if (!(row[j] >= 0) || Double.isInfinite(row[j])) {
+                    throw new IllegalArgumentException("classPriors row " + c + " must be a distribution: entry " + j
+                            + " must be finite and >= 0, got " + row[j]);
+                }
+                sum += row[j];
+            }
+            if (Math.abs(sum - 1) > SUM_TOLERANCE) {
+                throw new IllegalArgumentException("classPriors row " + c + " must sum to 1, got sum " + sum + " for "
+                        + Arrays.toString(row));
+            }
+            copy[c] = row.clone();
+        }
+        return new Prior(null, copy, false);
     }
 
     boolean isUniform() {
-        return distribution == null && !bernoulli;
+        return distribution == null && rows == null && !bernoulli;
     }
 
+    /** A user-given prior: a distribution, or class-conditional. */
     boolean isCustom() {
-        return distribution != null;
+        return distribution != null || rows != null;
+    }
+
+    boolean isClassConditional() {
+        return rows != null;
     }
 
     boolean isBernoulli() {
@@ -70,11 +118,27 @@ final class Prior implements Serializable {
         return distribution == null ? null : distribution.clone();
     }
 
+    /** The class-conditional matrix (a deep copy), or null for the other kinds. */
+    double[][] classPriors() {
+        if (rows == null) {
+            return null;
+        }
+        double[][] copy = new double[rows.length][];
+        for (int c = 0; c < rows.length; c++) {
+            copy[c] = rows[c].clone();
+        }
+        return copy;
+    }
+
     /** @throws IllegalArgumentException if a custom prior's length is not the number of classes */
     void checkClasses(long numClasses) {
         if (distribution != null && distribution.length != numClasses) {
             throw new IllegalArgumentException("prior has " + distribution.length + " entries but the labels have "
                     + numClasses + " classes");
+        }
+        if (rows != null && rows.length != numClasses) {
+            throw new IllegalArgumentException("classPriors is " + rows.length + "×" + rows.length
+                    + " but the labels have " + numClasses + " classes");
         }
         if (isUniform() && numClasses < 2) {
             throw new IllegalArgumentException("a uniform prior needs at least 2 classes on the class axis, got "
@@ -91,8 +155,48 @@ final class Prior implements Serializable {
     }
 
     /**
-     * {@code target += s * prior} along {@code classAxis}, in place on an array the caller owns. Together with the
-     * {@code (1 - s)} scaling of the labels this is the smoothing formula; every entry point goes through here.
+     * The smoothing formula, in place on labels {@code y} the caller owns (a floating point copy): {@code (1 - s)·y +
+     * s·prior} along {@code classAxis}, or {@code (1 - s)·y + s·(y·P)} for a class-conditional prior (for one-hot y of
+     * class c: {@code (1 - s)·y + s·P[c]}). Every entry point (loss, preprocessor, {@code smoothLabels}) builds its
+     * targets here.
+     */
+    INDArray smooth(INDArray y, double s, int classAxis) {
+        if (s == 0) {
+            return y;
+        }
+        if (rows == null) {
+            return addScaled(y.muli(1 - s), s, classAxis);
+        }
+        INDArray mixed = mix(y, classAxis).muli(s); // from y before it is scaled
+        return y.muli(1 - s).addi(mixed);
+    }
+
+    /** {@code y·P} along {@code classAxis}: a new array of y's shape and type (one matrix product over all rows). */
+    private INDArray mix(INDArray y, int classAxis) {
+        int rank = y.rank();
+        int k = rows.length;
+        INDArray p = Nd4j.createFromArray(rows).castTo(y.dataType());
+        if (classAxis == rank - 1) {
+            return y.reshape('c', y.length() / k, k).mmul(p).reshape('c', y.shape());
+        }
+        // move the class axis last, mix the rows, move it back
+        int[] toLast = new int[rank];
+        int[] back = new int[rank];
+        for (int d = 0, j = 0; d < rank; d++) {
+            if (d != classAxis) {
+                toLast[j++] = d;
+            }
+        }
+        toLast[rank - 1] = classAxis;
+        for (int d = 0; d < rank; d++) {
+            back[toLast[d]] = d;
+        }
+        return mix(y.permute(toLast).dup('c'), rank - 1).permute(back);
+    }
+
+    /**
+     * {@code target += s * prior} along {@code classAxis}, in place on an array the caller owns (not for a
+     * class-conditional prior, whose term depends on the labels: {@link #smooth}).
      */
     INDArray addScaled(INDArray target, double s, int classAxis) {
         if (s == 0) {
@@ -113,16 +217,18 @@ final class Prior implements Serializable {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Prior p && bernoulli == p.bernoulli && Arrays.equals(distribution, p.distribution);
+        return o instanceof Prior p && bernoulli == p.bernoulli && Arrays.equals(distribution, p.distribution)
+                && Arrays.deepEquals(rows, p.rows);
     }
 
     @Override
     public int hashCode() {
-        return 31 * Arrays.hashCode(distribution) + Boolean.hashCode(bernoulli);
+        return 31 * (31 * Arrays.hashCode(distribution) + Arrays.deepHashCode(rows)) + Boolean.hashCode(bernoulli);
     }
 
     @Override
     public String toString() {
-        return bernoulli ? "bernoulli(0.5)" : distribution == null ? "uniform" : Arrays.toString(distribution);
+        return bernoulli ? "bernoulli(0.5)" : rows != null ? Arrays.deepToString(rows)
+                : distribution == null ? "uniform" : Arrays.toString(distribution);
     }
 }

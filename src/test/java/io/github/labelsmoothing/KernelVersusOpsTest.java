@@ -28,6 +28,8 @@ class KernelVersusOpsTest {
     private static final IActivation SOFTMAX = Activation.SOFTMAX.getActivationFunction();
     private static final double[] WEIGHTS = {1.0, 2.0, 0.5, 1.5, 0.7};
     private static final double[] PRIOR = {0.3, 0.25, 0.2, 0.15, 0.1};
+    private static final double[][] CLASS_PRIORS = {
+        {0.6, 0.1, 0.1, 0.1, 0.1}, {0.05, 0.8, 0.05, 0.05, 0.05}, {0, 0.25, 0.5, 0.25, 0}, PRIOR, {0.2, 0.2, 0.2, 0.2, 0.2}};
 
     /** One comparison: the loss, its inputs (labels as the caller gives them) and a tolerance for the type. */
     record Case(String name, LossLabelSmoothing loss, INDArray labels, INDArray logits, INDArray mask) {
@@ -69,6 +71,10 @@ class KernelVersusOpsTest {
                     cases.add(new Case(at + "weighted", new LossLabelSmoothing(0.1, new LossMCXENT(w)), oneHot, z, m));
                     cases.add(new Case(at + "custom prior", new LossLabelSmoothing(0.1, new LossMCXENT(), PRIOR), oneHot,
                             z, m));
+                    cases.add(new Case(at + "class-conditional, weighted",
+                            LossLabelSmoothing.classConditional(0.1, new LossMCXENT(w), CLASS_PRIORS), oneHot, z, m));
+                    cases.add(new Case(at + "class-conditional sparse, padding under the mask",
+                            LossLabelSmoothing.classConditional(0.1, new LossSparseMCXENT(), CLASS_PRIORS), pad, z, m));
                     cases.add(new Case(at + "sparse, padding under the mask",
                             new LossLabelSmoothing(0.1, new LossSparseMCXENT()), pad, z, m));
                     cases.add(new Case(at + "weighted sparse, padding under the mask",

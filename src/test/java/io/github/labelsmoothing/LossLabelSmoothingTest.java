@@ -470,7 +470,9 @@ class LossLabelSmoothingTest {
     void configurationJsonAndYamlRoundTrip() {
         for (LossLabelSmoothing loss : List.of(new LossLabelSmoothing(0.25),
                 new LossLabelSmoothing(0.1, new LossMCXENT(Nd4j.createFromArray(1.0, 2.0, 3.0)), new double[] {0.2, 0.3, 0.5}),
-                new LossLabelSmoothing(0.05, new LossSparseMCXENT()))) {
+                new LossLabelSmoothing(0.05, new LossSparseMCXENT()),
+                LossLabelSmoothing.classConditional(0.3, new LossMCXENT(),
+                        new double[][] {{0.5, 0.25, 0.25}, {0.1, 0.8, 0.1}, {0, 0.4, 0.6}}))) {
             MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().list()
                     .layer(new DenseLayer.Builder().nIn(4).nOut(5).build())
                     .layer(new OutputLayer.Builder().lossFunction(loss).nIn(5).nOut(3).activation(Activation.SOFTMAX).build())

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,13 +110,51 @@ class CalibrationDemoTest {
     }
 
     @Test
+    void methodRunsWriteAMethodColumnAndTslaIsLsUntilItsSwitch() throws IOException {
+        String[] common = {"--train-size", "200", "--test-size", "100", "--epochs", "2", "--hidden", "16"};
+        Path all = dir.resolve("all");
+        assertEquals(0, CalibrationDemo.run(concat(common, "--method", "ce,ls,tsla,ols", "--tsla-epochs", "1",
+                "--out", all.toString())));
+        List<String> lines = Files.readAllLines(all.resolve("results.csv"));
+        assertEquals("method," + HEADER, lines.get(0));
+        List<String> methods = lines.subList(1, lines.size()).stream().map(line -> line.split(",", 2)[0]).toList();
+        assertEquals(List.of("ce", "ls", "tsla", "ols"), methods);
+        List<String> smoothing = lines.subList(1, lines.size()).stream().map(line -> line.split(",")[1]).toList();
+        assertEquals(List.of("0", "0.1", "0.1", "0.5"), smoothing);
+        // tsla switches off smoothing after epoch 1 of 2: its second epoch trains differently from ls
+        assertNotEquals(metrics(lines.get(2)), metrics(lines.get(3)));
+
+        // a switch after the last epoch: tsla is ls, number for number (the schedule acts through the epoch count)
+        Path late = dir.resolve("late");
+        assertEquals(0, CalibrationDemo.run(concat(common, "--method", "ls,tsla", "--tsla-epochs", "5",
+                "--out", late.toString())));
+        List<String> same = Files.readAllLines(late.resolve("results.csv"));
+        assertEquals(metrics(same.get(1)), metrics(same.get(2)));
+    }
+
+    @Test
+    void unknownMethodAndSeveralSmoothingValuesWithMethodAreRejected() {
+        assertBadArguments("unknown --method 'xx'", "--method", "ce,xx");
+        assertBadArguments("--smoothing takes one value", "--method", "ls", "--smoothing", "0,0.1");
+    }
+
+    /** A results.csv row of a --method run without its method: the smoothing and the metrics. */
+    private static String metrics(String line) {
+        return line.split(",", 2)[1];
+    }
+
+    private static String[] concat(String[] first, String... rest) {
+        return java.util.stream.Stream.concat(Arrays.stream(first), Arrays.stream(rest)).toArray(String[]::new);
+    }
+
+    @Test
     void binCountsAreTheExamplesBehindEachReliabilityPoint() {
         DemoData.Task task = DemoData.synthetic(3, 4, 60, 90, 0, 5);
         MultiLayerNetwork net = new MultiLayerNetwork(SampleData.irisClassifier()); // 4 inputs, 3 classes, untrained
         net.init();
         int bins = 10;
 
-        DemoEvaluation.Result result = DemoEvaluation.evaluate(net, 0, task.train(), task.test(), bins);
+        DemoEvaluation.Result result = DemoEvaluation.evaluate(net, null, 0, task.train(), task.test(), bins);
 
         // By hand: each example's top-1 probability falls in bin floor(p * bins) (1.0 in the last); empty bins are
         // left out, as the diagram leaves them out.

@@ -1,6 +1,8 @@
 package io.github.labelsmoothing.samples;
 
 import io.github.labelsmoothing.LabelSmoothing;
+import io.github.labelsmoothing.OnlineLabelSmoothing;
+import io.github.labelsmoothing.SmoothingSchedule;
 import java.io.File;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -27,6 +30,8 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +45,9 @@ import picocli.CommandLine.Spec;
  * {@link LabelSmoothing#applyTo(MultiLayerConfiguration, double)}, from the same initial weights through the same
  * batches, and compares accuracy, negative log-likelihood, expected calibration error and mean confidence on held-out
  * test data. Writes {@code results.csv} and {@code reliability.png}; with {@code --html} also DL4J's per-class calibration
- * charts of each run.
+ * charts of each run. With {@code --method} it compares training methods instead: plain cross-entropy, label
+ * smoothing, two-stage label smoothing ({@link SmoothingSchedule}) and online label smoothing
+ * ({@link OnlineLabelSmoothing}).
  *
  * <pre>
  * mvn -q test-compile exec:java -Dsamples.main=CalibrationDemo
@@ -74,6 +81,21 @@ public final class CalibrationDemo implements Callable<Integer> {
     @Option(names = "--smoothing", split = ",", paramLabel = "S", defaultValue = "0,0.1",
             description = "Label smoothing values to compare, each in [0, 1] (default: ${DEFAULT-VALUE}).")
     private List<Double> smoothing;
+
+    @Option(names = "--method", split = ",", paramLabel = "METHOD",
+            description = "Compare methods instead of smoothing values, any of: ce (no smoothing), ls (label smoothing "
+                    + "with the one --smoothing value, default 0.1), tsla (two-stage: that smoothing until "
+                    + "--tsla-epochs, then none, by SmoothingSchedule), ols (online label smoothing with "
+                    + "--ols-smoothing, by OnlineLabelSmoothing).")
+    private List<String> methods;
+
+    @Option(names = "--tsla-epochs", paramLabel = "N",
+            description = "tsla: epochs of the smoothing stage (default: half of --epochs).")
+    private Integer tslaEpochs;
+
+    @Option(names = "--ols-smoothing", paramLabel = "S", defaultValue = "0.5",
+            description = "ols: the weight of the learned soft labels (default: ${DEFAULT-VALUE}, the paper's).")
+    private double olsSmoothing;
 
     @Option(names = "--dataset", paramLabel = "NAME",
             description = "synthetic or iris (default: synthetic). Use --csv for your own data.")
@@ -183,11 +205,12 @@ public final class CalibrationDemo implements Callable<Integer> {
 
         System.out.println(task.description());
         System.out.printf(Locale.ROOT, "network: MLP %d-%d-%d-%d (ReLU, softmax + MCXENT), Adam %s, batch %d, %d epochs, "
-                        + "seed %d; each run: LabelSmoothing.applyTo(conf, s), same initial weights and batch order%n",
-                task.numInputs(), hidden, hidden, task.numClasses(), LEARNING_RATE, BATCH_SIZE, epochs, seed);
+                        + "seed %d; each run: %s, same initial weights and batch order%n",
+                task.numInputs(), hidden, hidden, task.numClasses(), LEARNING_RATE, BATCH_SIZE, epochs, seed,
+                methods == null ? "LabelSmoothing.applyTo(conf, s)" : "its method");
         List<DemoEvaluation.Result> results = new ArrayList<>();
-        for (double s : smoothing) {
-            results.add(train(conf, initialWeights, task, s));
+        for (Run run : runs()) {
+            results.add(train(conf, initialWeights, task, run));
         }
 
         System.out.println();
@@ -203,7 +226,8 @@ public final class CalibrationDemo implements Callable<Integer> {
         System.out.println("wrote " + png.toAbsolutePath());
         if (html) {
             for (DemoEvaluation.Result result : results) {
-                Path page = out.resolve("calibration-s" + format(result.smoothing()) + ".html");
+                Path page = out.resolve("calibration-" + (result.method() == null ? "s" + format(result.smoothing())
+                        : result.method()) + ".html");
                 EvaluationTools.exportevaluationCalibrationToHtmlFile(result.perClass(), page.toFile());
                 System.out.println("wrote " + page.toAbsolutePath());
             }
@@ -226,16 +250,44 @@ public final class CalibrationDemo implements Callable<Integer> {
                 .build();
     }
 
-    /** One run: the configuration with smoothing s, the shared initial weights, the seeded batch order. */
+    /** A run: a method ({@code ce}, {@code ls}, {@code tsla}, {@code ols}; null in a sweep) and its smoothing. */
+    private record Run(String method, double smoothing) {
+    }
+
+    /** The runs asked for: one per --method, or one per --smoothing value. */
+    private List<Run> runs() {
+        if (methods == null) {
+            return smoothing.stream().map(s -> new Run(null, s)).toList();
+        }
+        double s = spec.commandLine().getParseResult().hasMatchedOption("--smoothing") ? smoothing.get(0)
+                : LabelSmoothing.DEFAULT_SMOOTHING;
+        return methods.stream().map(m -> new Run(m, m.equals("ce") ? 0 : m.equals("ols") ? olsSmoothing : s)).toList();
+    }
+
+    /**
+     * One run: the configuration with its smoothing (ls, tsla, a sweep's s; none for ce and ols, whose listener puts
+     * it on), the shared initial weights, the seeded batch order. The loop over {@code fit(DataSet)} ends each epoch
+     * as {@code fit(iterator)} would: online label smoothing learns its rows, the epoch count (which tsla's schedule
+     * reads) goes up.
+     */
     private DemoEvaluation.Result train(MultiLayerConfiguration conf, INDArray initialWeights, DemoData.Task task,
-            double s) {
-        MultiLayerNetwork net = new MultiLayerNetwork(LabelSmoothing.applyTo(conf, s));
+            Run run) {
+        String method = run.method() == null ? "ls" : run.method();
+        MultiLayerNetwork net = new MultiLayerNetwork(LabelSmoothing.applyTo(conf,
+                method.equals("ls") || method.equals("tsla") ? run.smoothing() : 0));
         net.init(initialWeights, true);
+        OnlineLabelSmoothing ols = method.equals("ols") ? new OnlineLabelSmoothing(run.smoothing()) : null;
+        if (ols != null) {
+            net.setListeners(ols);
+        } else if (method.equals("tsla")) {
+            int stage = tslaEpochs == null ? Math.max(1, epochs / 2) : tslaEpochs;
+            net.setListeners(new SmoothingSchedule(new MapSchedule(ScheduleType.EPOCH,
+                    Map.of(0, run.smoothing(), stage, 0.0))));
+        }
         DataSet data = task.train().copy(); // shuffled in place below; every run starts from the same order
         Random order = new Random(seed);
         int n = data.numExamples();
-        try (DemoProgress progress = DemoProgress.start("s = " + format(s), epochs, System.out,
-                System.console() != null)) {
+        try (DemoProgress progress = DemoProgress.start(runName(run.method(), run.smoothing()), epochs, System.out, System.console() != null)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 data.shuffle(order.nextLong());
                 for (int from = 0; from < n; from += BATCH_SIZE) {
@@ -244,9 +296,13 @@ public final class CalibrationDemo implements Callable<Integer> {
                             data.getLabels().get(rows, NDArrayIndex.all())));
                 }
                 progress.epochDone(net.score());
+                if (ols != null) {
+                    ols.endEpoch(net);
+                }
+                net.incrementEpochCount();
             }
         }
-        return DemoEvaluation.evaluate(net, s, task.train(), task.test(), bins);
+        return DemoEvaluation.evaluate(net, run.method(), run.smoothing(), task.train(), task.test(), bins);
     }
 
     /** Rejects bad arguments before any work, each with one message naming the option and the value. */
@@ -257,6 +313,18 @@ public final class CalibrationDemo implements Callable<Integer> {
         // A repeated value is a typo, and its two rows could not be told apart in results.csv or the diagram.
         check(smoothing.stream().distinct().count() == smoothing.size(), "--smoothing values must differ, got "
                 + smoothing.stream().map(CalibrationDemo::format).collect(Collectors.joining(",")));
+        if (methods != null) {
+            for (String method : methods) {
+                check(List.of("ce", "ls", "tsla", "ols").contains(method),
+                        "unknown --method '" + method + "': expected ce, ls, tsla or ols");
+            }
+            check(methods.stream().distinct().count() == methods.size(), "--method values must differ, got "
+                    + String.join(",", methods));
+            check(!spec.commandLine().getParseResult().hasMatchedOption("--smoothing") || smoothing.size() == 1,
+                    "with --method, --smoothing takes one value (the s of ls and tsla), got " + smoothing.size());
+        }
+        check(olsSmoothing >= 0 && olsSmoothing <= 1, "--ols-smoothing must be in [0, 1], got " + olsSmoothing);
+        check(tslaEpochs == null || tslaEpochs >= 1, "--tsla-epochs must be >= 1, got " + tslaEpochs);
         check(dataset == null || csv == null, "give either --dataset or --csv, not both");
         check(dataset == null || dataset.equals("synthetic") || dataset.equals("iris"),
                 "unknown --dataset '" + dataset + "': expected synthetic or iris (or --csv FILE)");
@@ -294,6 +362,11 @@ public final class CalibrationDemo implements Callable<Integer> {
         return csv != null ? csv.getName() : dataset != null ? dataset : "synthetic";
     }
 
+    /** A run's name in progress lines, legends: its method and s ({@code tsla, s = 0.1}), or {@code s = S} in a sweep. */
+    static String runName(String method, double s) {
+        return (method == null ? "" : method + ", ") + "s = " + format(s);
+    }
+
     /** {@code s} without trailing zeros: 0, 0.05, 0.1. */
     static String format(double s) {
         return BigDecimal.valueOf(s).stripTrailingZeros().toPlainString();
@@ -302,7 +375,7 @@ public final class CalibrationDemo implements Callable<Integer> {
     /** The console table: the columns of results.csv, right-aligned, a row per run. */
     private static String table(List<DemoEvaluation.Result> results) {
         List<List<String>> rows = new ArrayList<>();
-        rows.add(DemoEvaluation.Result.COLUMNS);
+        rows.add(DemoEvaluation.Result.columns(results));
         results.forEach(result -> rows.add(result.cells("%.4f")));
         StringBuilder table = new StringBuilder();
         for (List<String> row : rows) {
@@ -316,9 +389,10 @@ public final class CalibrationDemo implements Callable<Integer> {
         return table.toString();
     }
 
-    /** results.csv: a header of {@link DemoEvaluation.Result#COLUMNS} and a row per run. */
+    /** results.csv: a header of {@link DemoEvaluation.Result#columns} and a row per run. */
     private static String csvText(List<DemoEvaluation.Result> results) {
-        StringBuilder csv = new StringBuilder(String.join(",", DemoEvaluation.Result.COLUMNS)).append('\n');
+        StringBuilder csv = new StringBuilder(String.join(",", DemoEvaluation.Result.columns(results)))
+                .append('\n');
         results.forEach(result -> csv.append(String.join(",", result.cells("%.6f"))).append('\n'));
         return csv.toString();
     }

@@ -35,7 +35,9 @@ final class DemoEvaluation {
     /**
      * What one run measured.
      *
-     * @param smoothing      the label smoothing it was trained with
+     * @param method         the training method ({@code ce}, {@code ls}, {@code tsla}, {@code ols}) of a
+     *                       {@code --method} run, or null for a run of a {@code --smoothing} sweep
+     * @param smoothing      the label smoothing it was trained with (ce: 0; tsla: its first stage's; ols: its s)
      * @param accuracy       top-1 accuracy on the test set
      * @param nll            mean negative log-likelihood of the true (unsmoothed) test labels, in nats
      * @param ece            expected calibration error: {@code sum over bins b of (n_b / N) * |acc_b - conf_b|}
@@ -46,16 +48,38 @@ final class DemoEvaluation {
      * @param binCounts      the number of test examples in each of those bins, in the same order (sums to N)
      * @param perClass       DL4J's per-class (one-vs-rest) calibration, for its HTML charts
      */
-    record Result(double smoothing, double accuracy, double nll, double ece, double meanConfidence,
+    record Result(String method, double smoothing, double accuracy, double nll, double ece, double meanConfidence,
             double trainAccuracy, ReliabilityDiagram reliability, long[] binCounts, EvaluationCalibration perClass) {
 
         /** Names of the numbers of a run, in the order of {@link #cells(String)}: the header of results.csv. */
         static final List<String> COLUMNS =
                 List.of("smoothing", "accuracy", "nll", "ece", "mean_confidence", "train_accuracy");
 
-        /** The smoothing value and the metrics formatted with {@code numberFormat} (e.g. "%.4f"), as in COLUMNS. */
+        /** The columns of these results: {@link #COLUMNS}, after a "method" column for {@code --method} runs. */
+        static List<String> columns(List<Result> results) {
+            if (results.get(0).method() == null) {
+                return COLUMNS;
+            }
+            List<String> columns = new ArrayList<>(List.of("method"));
+            columns.addAll(COLUMNS);
+            return columns;
+        }
+
+        /** The run's name in legends: {@link CalibrationDemo#runName}. */
+        String name() {
+            return CalibrationDemo.runName(method, smoothing);
+        }
+
+        /**
+         * The method (for {@code --method} runs), the smoothing value and the metrics formatted with
+         * {@code numberFormat} (e.g. "%.4f"), as in {@link #columns}.
+         */
         List<String> cells(String numberFormat) {
-            List<String> cells = new ArrayList<>(List.of(CalibrationDemo.format(smoothing)));
+            List<String> cells = new ArrayList<>();
+            if (method != null) {
+                cells.add(method);
+            }
+            cells.add(CalibrationDemo.format(smoothing));
             for (double metric : new double[] {accuracy, nll, ece, meanConfidence, trainAccuracy}) {
                 cells.add(String.format(Locale.ROOT, numberFormat, metric));
             }
@@ -64,7 +88,8 @@ final class DemoEvaluation {
     }
 
     /** Evaluates {@code net} on {@code test}, binning top-1 confidences into {@code bins} reliability bins. */
-    static Result evaluate(MultiLayerNetwork net, double smoothing, DataSet train, DataSet test, int bins) {
+    static Result evaluate(MultiLayerNetwork net, String method, double smoothing, DataSet train, DataSet test,
+            int bins) {
         INDArray labels = test.getLabels();
         INDArray probabilities = net.output(test.getFeatures());
 
@@ -85,7 +110,7 @@ final class DemoEvaluation {
 
         EvaluationCalibration perClass = new EvaluationCalibration(bins, HISTOGRAM_BINS);
         perClass.eval(labels, probabilities);
-        return new Result(smoothing, accuracy(labels, probabilities), negativeLogLikelihood(net, test), ece,
+        return new Result(method, smoothing, accuracy(labels, probabilities), negativeLogLikelihood(net, test), ece,
                 confidence.meanNumber().doubleValue(), accuracy(train.getLabels(), net.output(train.getFeatures())),
                 topLabel.getReliabilityDiagram(0), binCounts, perClass);
     }

@@ -67,10 +67,10 @@ final class DemoPlot {
         for (int run = 0; run < results.size(); run++) {
             DemoEvaluation.Result result = results.get(run);
             double[] confidence = result.reliability().getMeanPredictedValueX();
-            style(diagram.addSeries(String.format(Locale.ROOT, "s = %s: ECE %.3f, accuracy %.3f",
-                            CalibrationDemo.format(result.smoothing()), result.ece(), result.accuracy()),
+            style(diagram.addSeries(String.format(Locale.ROOT, "%s: ECE %.3f, accuracy %.3f",
+                            result.name(), result.ece(), result.accuracy()),
                     confidence, result.reliability().getFractionPositivesY()), run);
-            style(counts.addSeries("s = " + CalibrationDemo.format(result.smoothing()), confidence,
+            style(counts.addSeries(result.name(), confidence,
                     Arrays.stream(result.binCounts()).asDoubleStream().toArray()), run);
         }
 
