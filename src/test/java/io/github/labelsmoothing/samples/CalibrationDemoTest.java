@@ -91,7 +91,7 @@ class CalibrationDemoTest {
                 () -> assertEquals(List.of("s = 0  epoch 1/2", "s = 0  epoch 2/2", "s = 0.1  epoch 1/2",
                                 "s = 0.1  epoch 2/2"),
                         text.lines().filter(line -> line.contains("epoch ") && line.contains("training loss"))
-                                .map(line -> line.substring(0, line.indexOf("  training loss"))).toList()),
+                                .map(line -> line.substring(0, line.indexOf("  mean training loss"))).toList()),
                 () -> assertTrue(text.contains("over the clean test labels"), "synthetic test labels are clean"));
     }
 

@@ -290,12 +290,15 @@ public final class CalibrationDemo implements Callable<Integer> {
         try (DemoProgress progress = DemoProgress.start(runName(run.method(), run.smoothing()), epochs, System.out, System.console() != null)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 data.shuffle(order.nextLong());
+                double lossSum = 0; // the epoch's mean loss: one minibatch's score alone zigzags from epoch to epoch
                 for (int from = 0; from < n; from += BATCH_SIZE) {
-                    INDArrayIndex rows = NDArrayIndex.interval(from, Math.min(n, from + BATCH_SIZE));
+                    int to = Math.min(n, from + BATCH_SIZE);
+                    INDArrayIndex rows = NDArrayIndex.interval(from, to);
                     net.fit(new DataSet(data.getFeatures().get(rows, NDArrayIndex.all()),
                             data.getLabels().get(rows, NDArrayIndex.all())));
+                    lossSum += net.score() * (to - from); // the minibatch's mean loss, before its update
                 }
-                progress.epochDone(net.score());
+                progress.epochDone(lossSum / n);
                 if (ols != null) {
                     ols.endEpoch(net);
                 }

@@ -44,10 +44,10 @@ final class DemoProgress implements AutoCloseable {
         return new DemoProgress(task, epochs, out, terminal);
     }
 
-    /** One more epoch done, ending with this training loss. */
+    /** One more epoch done, with its mean training loss (over its minibatches, as each was scored before its step). */
     void epochDone(double trainingLoss) {
         epoch++;
-        String loss = String.format(Locale.ROOT, "training loss %.3f", trainingLoss);
+        String loss = String.format(Locale.ROOT, "mean training loss %.3f", trainingLoss);
         if (bar != null) {
             bar.step();
             bar.setExtraMessage(" " + loss);

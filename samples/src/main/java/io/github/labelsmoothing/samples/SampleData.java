@@ -84,12 +84,12 @@ public final class SampleData {
                 .build();
     }
 
-    /** Trains for {@code epochs} epochs on batches of 16, printing the training loss five times, then test accuracy. */
+    /** Trains for {@code epochs} epochs on batches of 16, printing the last batch's loss five times, then test accuracy. */
     public static void trainAndEvaluate(MultiLayerNetwork net, Split split, DataSetIterator train, int epochs) {
         for (int epoch = 1; epoch <= epochs; epoch++) {
             net.fit(train);
             if (epoch % Math.max(1, epochs / 5) == 0 || epoch == epochs) {
-                System.out.printf("epoch %3d/%d  training loss %.4f%n", epoch, epochs, net.score());
+                System.out.printf("epoch %3d/%d  last batch loss %.4f%n", epoch, epochs, net.score());
             }
         }
         Evaluation eval = net.evaluate(new ListDataSetIterator<>(split.test().asList(), 30)); // the original labels
