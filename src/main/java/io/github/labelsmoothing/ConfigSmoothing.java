@@ -212,8 +212,8 @@ final class ConfigSmoothing {
         if (layer instanceof BaseLayer l && l.getActivationFn() != null) {
             boolean isOutputLayer = layer instanceof BaseOutputLayer;
             long nOut = isOutputLayer ? ((BaseOutputLayer) layer).getNOut() : -1;
-            HeadRules.checkActivation(where + " (" + layer.getClass().getSimpleName() + ")", nOut, !isOutputLayer,
-                    l.getActivationFn(), base);
+            HeadRules.checkActivation(() -> where + " (" + layer.getClass().getSimpleName() + ")", nOut,
+                    !isOutputLayer, l.getActivationFn(), base);
         }
     }
 

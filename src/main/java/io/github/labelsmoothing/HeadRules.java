@@ -1,10 +1,12 @@
 package io.github.labelsmoothing;
 
+import java.util.function.Supplier;
 import org.deeplearning4j.exception.DL4JInvalidConfigException;
 import org.deeplearning4j.util.OutputLayerUtil;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
@@ -20,6 +22,8 @@ final class HeadRules {
     /** DL4J's own losses live here; the ones of it that are not {@link #isClassification} are refused as bases. */
     private static final String DL4J_LOSSES = LossMCXENT.class.getPackageName();
     private static final String CLASSIFICATION = "MCXENT, NLL, sparse MCXENT, KLD or binary XENT";
+    /** How far from 1 a row of probabilities passed through identity may sum (a softmax layer's rounding). */
+    private static final double ROW_SUM_TOLERANCE = 1e-3;
 
     private HeadRules() {
     }
@@ -57,54 +61,63 @@ final class HeadRules {
      * DL4J's wording: sigmoid with MCXENT, softmax with binary XENT, an activation not bounded to [0, 1] (identity
      * only in a loss layer, whose input may already be probabilities), softmax over one output.
      *
-     * @param where       the layer, for the message
+     * @param where       the layer, for the message (built only when a check fails)
      * @param nOut        the layer's number of outputs (K), or -1 if not known
      * @param isLossLayer true for loss layers (no parameters: identity may pass probabilities through)
      * @throws IllegalArgumentException if DL4J would refuse the plain base with this activation
      */
-    static void checkActivation(String where, long nOut, boolean isLossLayer, IActivation activation,
+    static void checkActivation(Supplier<String> where, long nOut, boolean isLossLayer, IActivation activation,
             ILossFunction base) {
         if (nOut == 1 && activation instanceof ActivationSoftmax && base instanceof LossMCXENT) {
-            throw new IllegalArgumentException("Invalid output layer configuration for " + where + ": softmax over "
-                    + "nOut=1 output is always exactly 1.0 regardless of the input, so " + base + " learns nothing; "
-                    + "use 2 outputs with softmax, or one sigmoid output with LossBinaryXENT");
+            throw invalid(where, "softmax over nOut=1 output is always exactly 1.0 regardless of the input, so " + base
+                    + " learns nothing; use 2 outputs with softmax, or one sigmoid output with LossBinaryXENT", null);
         }
         try {
-            OutputLayerUtil.validateOutputLayerConfiguration(where, -1, isLossLayer, activation, base);
+            OutputLayerUtil.validateOutputLayerConfiguration("", -1, isLossLayer, activation, base);
         } catch (DL4JInvalidConfigException e) {
             // DL4J's wording after its 'for layer "<name>": ', without its hint (validateOutputLayerConfig(false)),
             // which does not switch this check off
             String message = e.getMessage();
             int start = message.indexOf("\": ");
             int hint = message.indexOf('\n');
-            String reason = message.substring(start < 0 ? 0 : start + 3, hint < 0 ? message.length() : hint).strip();
-            throw new IllegalArgumentException("Invalid output layer configuration for " + where + ": " + reason, e);
+            throw invalid(where, message.substring(start < 0 ? 0 : start + 3, hint < 0 ? message.length() : hint)
+                    .strip(), e);
         }
     }
 
     /**
      * The checks of {@link #checkActivation} at a call, where the layer type is not known: identity passes only
-     * probabilities (the input of a loss layer after a softmax layer), which is read off preOutput.
+     * probabilities (the input of a loss layer after a softmax layer), which is read off preOutput: values in [0, 1],
+     * and for a softmax cross-entropy base rows that sum to 1.
      *
      * @throws IllegalArgumentException if DL4J would refuse the plain base with this activation, or identity gets
-     *                                  values outside [0, 1]
+     *                                  values that are not such probabilities
      */
     static void checkCall(LossLabelSmoothing loss, IActivation activation, INDArray preOutput) {
         ILossFunction base = loss.getBase();
         if (!(base instanceof LossMCXENT || base instanceof LossBinaryXENT)) {
             return;
         }
-        String where = "a layer with " + loss;
+        Supplier<String> where = () -> "a layer with " + loss;
         checkActivation(where, preOutput.size(1), true, activation, base);
         if (activation instanceof ActivationIdentity) {
             double min = preOutput.minNumber().doubleValue();
             double max = preOutput.maxNumber().doubleValue();
-            if (!(min >= 0 && max <= 1)) {
-                throw new IllegalArgumentException("Invalid output layer configuration for " + where + ": identity "
-                        + "activation passes values in [" + min + ", " + max + "] to " + base + ", which expects "
-                        + "probabilities in [0, 1]: use softmax on an output layer (identity only on a loss layer "
-                        + "after a softmax layer)");
+            // a softmax layer's rows sum to 1 up to rounding: float32 over K classes stays far inside this
+            double offOne = base instanceof LossMCXENT
+                    ? preOutput.sum(1).castTo(DataType.DOUBLE).subi(1).amaxNumber().doubleValue() : 0;
+            if (!(min >= 0 && max <= 1 && offOne <= ROW_SUM_TOLERANCE)) {
+                throw invalid(where, "identity activation passes values in [" + min + ", " + max + "]"
+                        + (offOne > 0 ? " with row sums off 1 by up to " + offOne : "") + " to " + base
+                        + ", which expects probabilities" + (base instanceof LossMCXENT ? " (rows summing to 1)" : "")
+                        + ": use softmax on an output layer (identity only on a loss layer after a softmax layer)",
+                        null);
             }
         }
+    }
+
+    private static IllegalArgumentException invalid(Supplier<String> where, String reason, Throwable cause) {
+        return new IllegalArgumentException("Invalid output layer configuration for " + where.get() + ": " + reason,
+                cause);
     }
 }

@@ -216,14 +216,14 @@ public final class LabelSmoothing {
     // The one implementation of the formula and of its validation; the loss and the preprocessor call these.
 
     /**
-     * @return s if it is in [0, 1]
+     * @return s if it is in [0, 1] (-0.0 as 0.0, so that equal losses are equal)
      * @throws IllegalArgumentException otherwise, naming the value (NaN included)
      */
     static double checkSmoothing(double s) {
         if (!(s >= 0 && s <= 1)) {
             throw new IllegalArgumentException("smoothing must be in [0, 1], got " + s);
         }
-        return s;
+        return s + 0.0;
     }
 
     /** @throws IllegalArgumentException if the layer selection of a per-head {@code applyTo} is null */

@@ -293,13 +293,20 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
             INDArray out = smooth(labels, mask);
             return out == labels ? null : out;
         }
-        if (origin.writer().smoothsLike(this)) {
+        LabelSmoothingPreProcessor writer = (LabelSmoothingPreProcessor) origin.writer();
+        if (writer.smoothsLike(this)) {
             return null;
         }
         if (!origin.isWhole(labels)) {
             throw new IllegalArgumentException("labels " + Arrays.toString(labels.shape()) + " are a part of labels "
-                    + origin.writer() + " wrote, whose original labels cannot be recovered for " + this
+                    + writer + " wrote, whose original labels cannot be recovered for " + this
                     + ": preprocess the original data set instead of a slice of a preprocessed one");
+        }
+        if (!writer.compute(origin.original(), mask).equals(labels)) {
+            throw new IllegalArgumentException("labels " + Arrays.toString(labels.shape()) + " changed after " + writer
+                    + " wrote them (DataSet.shuffle or sortByLabel reorder them in place, but not the original labels "
+                    + "they came from), so " + this + " cannot recompute them: preprocess before reordering, or "
+                    + "start from the data set's original labels");
         }
         return smooth(origin.original(), mask);
     }
@@ -315,10 +322,15 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
             return labels;
         }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray out = smoothUnmasked(labels, mask);
-            INDArray masked = mask == null ? out : applyMask(out, mask, classAxis(out));
-            return smoothing == 0 ? masked : SmoothedLabels.mark(masked, labels, this);
+            INDArray out = compute(labels, mask);
+            return smoothing == 0 ? out : SmoothedLabels.mark(out, labels, this);
         }
+    }
+
+    /** The labels this preprocessor writes for {@code labels}: smoothed, masked positions zero. */
+    private INDArray compute(INDArray labels, INDArray mask) {
+        INDArray out = smoothUnmasked(labels, mask);
+        return mask == null ? out : applyMask(out, mask, classAxis(out));
     }
 
     /** Whether two preprocessors write the same labels from the same labels array. */

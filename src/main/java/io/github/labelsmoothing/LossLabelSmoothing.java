@@ -130,7 +130,7 @@ public final class LossLabelSmoothing implements ILossFunction {
     @JsonCreator
     private LossLabelSmoothing(@JsonProperty("smoothing") double smoothing, @JsonProperty("base") ILossFunction base,
             @JsonProperty("prior") double[] prior, @JsonProperty("classPriors") double[][] classPriors) {
-        LabelSmoothing.checkSmoothing(smoothing);
+        double s = LabelSmoothing.checkSmoothing(smoothing);
         if (base == null) {
             throw new IllegalArgumentException("base loss must not be null");
         }
@@ -147,7 +147,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             throw new IllegalArgumentException("give a prior or classPriors, not both: got prior "
                     + Arrays.toString(prior) + " and classPriors " + Arrays.deepToString(classPriors));
         }
-        this.smoothing = smoothing;
+        this.smoothing = s;
         this.base = base;
         this.resolvedPrior = base instanceof LossBinaryXENT ? Prior.BERNOULLI
                 : classPriors != null ? Prior.classConditional(classPriors) : Prior.categorical(prior);

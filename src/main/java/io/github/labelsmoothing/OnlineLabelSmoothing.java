@@ -8,6 +8,10 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.Cnn3DLossLayer;
+import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -38,9 +42,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * The first epoch smooths towards the uniform prior (ordinary label smoothing with s).
  *
  * <p>The head's output is taken after each iteration's backward pass and before the update ({@link #onBackwardPass}):
- * the head layer still holds that iteration's input (the forward pass's activations, dropout of the layers below
- * included), labels and label mask, and its parameters are not yet updated; the head is evaluated on that input
- * without dropout of its own. ({@code onForwardPass} receives only the activations up to the head's input, and no
+ * the head layer still holds that iteration's input (the forward pass's activations, dropout included, its own too:
+ * it was applied to the stored input), labels and label mask, and its parameters are not yet updated; the head is
+ * evaluated on that input. ({@code onForwardPass} receives only the activations up to the head's input, and no
  * labels.) The epoch boundary is {@code onEpochEnd}, which DL4J's {@code fit(iterator)} calls; a hand-written loop over
  * {@code fit(DataSet)} calls {@link #endEpoch(Model)} after each epoch.
  *
@@ -161,7 +165,8 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
      * Ends an epoch: each head's row c becomes the mean softmax output of the epoch's correct predictions of class c
      * (uniform 1/K without one), the accumulators restart, and the head's loss becomes
      * {@code LossLabelSmoothing.classConditional(s, base, rows)}. Call it after each epoch of a hand-written loop over
-     * {@code fit(DataSet)}; {@code fit(iterator)} calls it itself. A head that has not trained yet is left as it is.
+     * {@code fit(DataSet)}; {@code fit(iterator)} calls it itself. A head that has not trained since the last epoch end
+     * (an extra call, an empty epoch) keeps the rows in force.
      *
      * @throws IllegalArgumentException if model is not a MultiLayerNetwork or ComputationGraph with such a head
      * @throws IllegalStateException    if the listener belongs to another network
@@ -169,7 +174,7 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
     public synchronized void endEpoch(Model model) {
         bind(model);
         for (Head head : heads.values()) {
-            if (head.sums == null) { // no training iteration yet: nothing learned, the smoothing in force stays
+            if (head.sums == null) { // no training iteration since the last epoch end: the rows in force stay
                 continue;
             }
             int k = head.counts.length;
@@ -178,8 +183,8 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
                 rows[c] = head.counts[c] == 0 ? uniformRow(k) : normalized(head.sums[c]);
             }
             head.rows = rows;
-            head.sums = new double[k][k];
-            head.counts = new double[k];
+            head.sums = null; // the next iteration starts new accumulators
+            head.counts = null;
             LiveHeads.setLoss(head.layer, LossLabelSmoothing.classConditional(smoothing, head.base, rows));
         }
     }
@@ -193,24 +198,31 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
         }
         if (this.model != null) {
             throw new IllegalStateException("this OnlineLabelSmoothing learns from one network and was called from "
-                    + "another (ParallelWrapper and Spark train copies of the network, whose accumulators it does not "
-                    + "merge): train a single network with it, or use one instance per network");
+                    + "another (a copy from applyTo or a restore, or ParallelWrapper's and Spark's copies, whose "
+                    + "accumulators it does not merge): use one instance per network");
         }
-        for (Layer layer : LiveHeads.find(model, headNames, OnlineLabelSmoothing::isSoftmaxCrossEntropy,
-                OnlineLabelSmoothing::isSoftmaxCrossEntropy, "OnlineLabelSmoothing")) {
-            if (!(layer.conf().getLayer() instanceof BaseLayer conf
-                    && conf.getActivationFn() instanceof ActivationSoftmax)) {
+        List<Layer> found = LiveHeads.find(model, headNames, OnlineLabelSmoothing::isSoftmaxCrossEntropy,
+                OnlineLabelSmoothing::isSoftmaxCrossEntropy, "OnlineLabelSmoothing");
+        if (headNames == null && found.size() > 1) {
+            throw new IllegalArgumentException("OnlineLabelSmoothing found several softmax heads "
+                    + found.stream().map(LiveHeads::name).toList() + ": name the ones to smooth");
+        }
+        for (Layer layer : found) { // every head checked before any is changed: a refused bind changes nothing
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            if (!(conf instanceof BaseLayer b && b.getActivationFn() instanceof ActivationSoftmax)) {
                 throw new IllegalArgumentException("OnlineLabelSmoothing needs a softmax head; layer '"
                         + LiveHeads.name(layer) + "' has activation "
-                        + (layer.conf().getLayer() instanceof BaseLayer b ? b.getActivationFn() : "none"));
+                        + (conf instanceof BaseLayer b ? b.getActivationFn() : "none"));
             }
-            heads.put(LiveHeads.name(layer), install(layer));
+            if (conf instanceof RnnOutputLayer || conf instanceof RnnLossLayer || conf instanceof CnnLossLayer
+                    || conf instanceof Cnn3DLossLayer) {
+                throw new IllegalArgumentException("OnlineLabelSmoothing learns from 2D heads (one prediction per "
+                        + "example: OutputLayer, LossLayer); layer '" + LiveHeads.name(layer) + "' is a "
+                        + conf.getClass().getSimpleName());
+            }
         }
-        if (headNames == null && heads.size() > 1) {
-            List<String> names = List.copyOf(heads.keySet());
-            heads.clear();
-            throw new IllegalArgumentException("OnlineLabelSmoothing found several softmax heads " + names
-                    + ": name the ones to smooth");
+        for (Layer layer : found) {
+            heads.put(LiveHeads.name(layer), install(layer));
         }
         this.model = model;
     }

@@ -2,7 +2,10 @@ package io.github.labelsmoothing;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,6 +26,8 @@ final class Prior implements Serializable {
     private final double[] distribution;
     /** The class-conditional matrix P (row c: the target of class c), or null. */
     private final double[][] rows;
+    /** P as arrays by data type, made on first use; not serialized. */
+    private transient volatile Map<DataType, INDArray> matrices;
     private final boolean bernoulli;
 
     private Prior(double[] distribution, double[][] rows, boolean bernoulli) {
@@ -54,7 +59,7 @@ final class Prior implements Serializable {
         if (Math.abs(sum - 1) > SUM_TOLERANCE) {
             throw new IllegalArgumentException("prior must sum to 1, got sum " + sum + " for " + Arrays.toString(distribution));
         }
-        return new Prior(distribution.clone(), null, false);
+        return new Prior(withoutNegativeZeros(distribution), null, false);
     }
 
     /**
@@ -91,9 +96,14 @@ final class Prior implements Serializable {
                 throw new IllegalArgumentException("classPriors row " + c + " must sum to 1, got sum " + sum + " for "
                         + Arrays.toString(row));
             }
-            copy[c] = row.clone();
+            copy[c] = withoutNegativeZeros(row);
         }
         return new Prior(null, copy, false);
+    }
+
+    /** A copy with -0.0 as 0.0: equal priors must be equal (and hash alike) however their zeros were written. */
+    private static double[] withoutNegativeZeros(double[] values) {
+        return Arrays.stream(values).map(v -> v + 0.0).toArray();
     }
 
     boolean isUniform() {
@@ -175,7 +185,7 @@ final class Prior implements Serializable {
     private INDArray mix(INDArray y, int classAxis) {
         int rank = y.rank();
         int k = rows.length;
-        INDArray p = Nd4j.createFromArray(rows).castTo(y.dataType());
+        INDArray p = matrix(y.dataType());
         if (classAxis == rank - 1) {
             return y.reshape('c', y.length() / k, k).mmul(p).reshape('c', y.shape());
         }
@@ -192,6 +202,28 @@ final class Prior implements Serializable {
             back[toLast[d]] = d;
         }
         return mix(y.permute(toLast).dup('c'), rank - 1).permute(back);
+    }
+
+    /**
+     * P as a K×K array of the given type, made once per type (a K = 1000 matrix took 85 ms to build from the Java
+     * arrays, on every call) outside any workspace, since it outlives the call that first needs it.
+     */
+    @SuppressWarnings("try") // the scope is the point: the allocation in it happens outside workspaces
+    private INDArray matrix(DataType type) {
+        Map<DataType, INDArray> cache = matrices;
+        if (cache == null) {
+            synchronized (this) {
+                if (matrices == null) {
+                    matrices = new ConcurrentHashMap<>();
+                }
+                cache = matrices;
+            }
+        }
+        return cache.computeIfAbsent(type, t -> {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                return Nd4j.createFromArray(rows).castTo(t);
+            }
+        });
     }
 
     /**
@@ -228,7 +260,9 @@ final class Prior implements Serializable {
 
     @Override
     public String toString() {
-        return bernoulli ? "bernoulli(0.5)" : rows != null ? Arrays.deepToString(rows)
+        // a large K×K matrix would make every message (and every check that builds one) megabytes long
+        return bernoulli ? "bernoulli(0.5)" : rows != null ? (rows.length <= 8 ? Arrays.deepToString(rows)
+                : "class-conditional " + rows.length + "×" + rows.length)
                 : distribution == null ? "uniform" : Arrays.toString(distribution);
     }
 }

@@ -28,9 +28,10 @@ final class SmoothedLabels {
      *
      * @param offset   the written array's offset, shape and strides (to tell it from another view of its buffer)
      * @param original the labels it smoothed, as the data set held them before
-     * @param writer   the preprocessor that wrote them
+     * @param writer   what wrote them (a {@link LabelSmoothingPreProcessor}; held as an Object, which this bottom
+     *                 class only prints)
      */
-    record Origin(long offset, long[] shape, long[] stride, INDArray original, LabelSmoothingPreProcessor writer) {
+    record Origin(long offset, long[] shape, long[] stride, INDArray original, Object writer) {
         /** Whether {@code labels} is the written array itself (or an identical view), not a part of it. */
         boolean isWhole(INDArray labels) {
             return labels.offset() == offset && Arrays.equals(labels.shape(), shape)
@@ -42,7 +43,7 @@ final class SmoothedLabels {
     }
 
     /** Remembers labels a preprocessor wrote from {@code original}; returns them. */
-    static INDArray mark(INDArray written, INDArray original, LabelSmoothingPreProcessor writer) {
+    static INDArray mark(INDArray written, INDArray original, Object writer) {
         WRITTEN.put(written.data(), new Origin(written.offset(), written.shape(), written.stride(), original, writer));
         return written;
     }

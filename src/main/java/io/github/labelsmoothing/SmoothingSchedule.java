@@ -26,8 +26,12 @@ import org.nd4j.linalg.schedule.ISchedule;
  *
  * <p>The swap happens in {@code onForwardPass}, which DL4J calls in every training iteration after the forward pass
  * and before the loss ({@code fit(iterator)}, {@code fit(DataSet)} loops, graphs alike); the iteration and epoch are
- * the counts DL4J keeps in the network's configuration. It holds no other state: one instance may serve several
- * networks, and copies of it (Spark, {@code ParallelWrapper} workers) act on their own copies of the network.
+ * the counts DL4J keeps in the network's configuration. {@code fit(iterator)} counts epochs itself; a hand-written loop
+ * over {@code fit(DataSet)}, and {@code ParallelWrapper}'s {@code fit}, do not: call {@code net.incrementEpochCount()}
+ * after each epoch there, or an EPOCH schedule stays at epoch 0's value (and under {@code ParallelWrapper} each worker
+ * counts its own iterations, so an ITERATION schedule advances per worker). It holds no other state: one instance may
+ * serve several networks, and copies of it (Spark, {@code ParallelWrapper} workers) act on their own copies of the
+ * network.
  */
 public final class SmoothingSchedule extends BeforeLossListener implements Serializable {
     private static final long serialVersionUID = 1L;

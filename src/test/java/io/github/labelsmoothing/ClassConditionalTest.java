@@ -269,4 +269,18 @@ class ClassConditionalTest {
         assertNotEquals(new LossLabelSmoothing(0.2), loss);
         assertTrue(loss.toString().contains("classPriors=[[0.9, 0.1], [0.2, 0.8]]"), loss.toString());
     }
+
+    @Test
+    void aLargeMatrixPrintsShortAndNegativeZerosCompareEqual() {
+        double[][] big = new double[20][20];
+        for (double[] row : big) {
+            java.util.Arrays.fill(row, 1.0 / 20);
+        }
+        String text = LossLabelSmoothing.classConditional(0.1, new LossMCXENT(), big).toString();
+        assertTrue(text.contains("class-conditional 20×20") && text.length() < 200, text);
+        assertEquals(new LossLabelSmoothing(0.0), new LossLabelSmoothing(-0.0));
+        assertEquals(new LossLabelSmoothing(0.0).hashCode(), new LossLabelSmoothing(-0.0).hashCode());
+        assertEquals(new LossLabelSmoothing(0.1, new LossMCXENT(), new double[] {0.0, 1.0}),
+                new LossLabelSmoothing(0.1, new LossMCXENT(), new double[] {-0.0, 1.0}));
+    }
 }

@@ -163,6 +163,24 @@ class MisuseTest {
         assertEquals(expected, net.score(ds), 0.0, "the labels are not refused as already smoothed");
     }
 
+    @Test
+    void labelsReorderedAfterSmoothingAreNotRecomputedFromStaleOriginals() {
+        int[] classes = {0, 1, 2, 0, 1, 2, 0, 1};
+        INDArray features = Nd4j.createFromArray(new float[] {0, 1, 2, 0, 1, 2, 0, 1}).reshape(8, 1);
+        DataSet ds = new DataSet(features, oneHot(classes));
+        new LabelSmoothingPreProcessor(0.2).preProcess(ds);
+        ds.shuffle(42); // reorders features and labels in place; the original labels stay in their order
+        INDArray before = ds.getLabels().dup();
+        String m = message(IllegalArgumentException.class, () -> new LabelSmoothingPreProcessor(0.1).preProcess(ds));
+        assertTrue(m.contains("changed after") && m.contains("shuffle"), m);
+        assertEquals(before, ds.getLabels(), "a rejected call changes nothing");
+        new LabelSmoothingPreProcessor(0.2).preProcess(ds); // the writer's own settings: rows still match features
+        for (int i = 0; i < 8; i++) {
+            int c = (int) ds.getFeatures().getDouble(i, 0);
+            assertEquals(1 - 0.2 + 0.2 / K, ds.getLabels().getDouble(i, c), 1e-6, "row " + i);
+        }
+    }
+
     // ---- 3: the unsmoothed calculator on an iterator that smooths --------------------------------------------
 
     @ParameterizedTest(name = "smoothed network: {0}")
@@ -264,6 +282,16 @@ class MisuseTest {
         DataSet smoothedLabels = new DataSet(ds.getFeatures(), LabelSmoothing.smoothLabels(ds.getLabels(), 0.2));
         assertEquals(plain.score(smoothedLabels), smoothed.score(ds), 1e-12,
                 "identity over probabilities: MCXENT on the smoothed labels, as DL4J allows for a loss layer");
+    }
+
+    @Test
+    void identityOnAnOutputLayerIsRefusedAlsoWhenItsValuesLookLikeProbabilities() {
+        INDArray z = Nd4j.valueArrayOf(new long[] {2, K}, 0.3, DataType.FLOAT); // in [0, 1], rows summing to 0.9
+        LossLabelSmoothing loss = new LossLabelSmoothing(0.1);
+        IActivation identity = Activation.IDENTITY.getActivationFunction();
+        String m = message(IllegalArgumentException.class,
+                () -> loss.computeScore(oneHot(0, 1), z, identity, null, true));
+        assertTrue(m.contains("row sums off 1") && m.contains("identity"), m);
     }
 
     // ---- 5, 6: applyTo that would do nothing, regression bases -------------------------------------------------

@@ -237,4 +237,56 @@ class OnlineLabelSmoothingTest {
                 .getMessage();
         assertTrue(notHead.contains("'layer0'"), notHead);
     }
+
+    @Test
+    void aSecondEndEpochWithoutTrainingKeepsTheLearnedRows() {
+        DataSet data = ListenerNets.data(12, 9);
+        MultiLayerNetwork net = ListenerNets.frozenMlp(new LossMCXENT());
+        OnlineLabelSmoothing ols = new OnlineLabelSmoothing(S);
+        net.setListeners(ols);
+        net.fit(ListenerNets.iterator(data), 1);
+        double[][] learned = ols.softLabels();
+        assertTrue(learnedSomething(learned), "some class has correct predictions");
+        ols.endEpoch(net); // an extra call, or an empty epoch: nothing accumulated since the last end
+        assertRows(learned, ols.softLabels());
+        assertEquals(LossLabelSmoothing.classConditional(S, new LossMCXENT(), learned), headLoss(net));
+    }
+
+    @Test
+    void aRefusedBindChangesNoHead() {
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.DOUBLE).updater(new Sgd(0)).graphBuilder().addInputs("in")
+                .addLayer("out1", new OutputLayer.Builder().lossFunction(new LossMCXENT()).nIn(4)
+                        .nOut(ListenerNets.CLASSES).activation(Activation.SOFTMAX).build(), "in")
+                .addLayer("out2", new OutputLayer.Builder().lossFunction(new LossMCXENT()).nIn(4)
+                        .nOut(ListenerNets.CLASSES).activation(Activation.SOFTMAX).build(), "in")
+                .setOutputs("out1", "out2").build());
+        graph.init();
+        String before = graph.getConfiguration().toJson();
+        graph.setListeners(new OnlineLabelSmoothing(S));
+        DataSet data = ListenerNets.data(4, 2);
+        String m = assertThrows(IllegalArgumentException.class, () -> graph.fit(new org.nd4j.linalg.dataset.MultiDataSet(
+                new INDArray[] {data.getFeatures()}, new INDArray[] {data.getLabels(), data.getLabels()}))).getMessage();
+        assertTrue(m.contains("several softmax heads"), m);
+        assertEquals(before, graph.getConfiguration().toJson(), "no head was given a smoothing");
+    }
+
+    @Test
+    void aTimeSeriesHeadIsRefusedBeforeAnythingChanges() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.DOUBLE).updater(new Sgd(0)).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.LSTM.Builder().nIn(4).nOut(5).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.RnnOutputLayer.Builder(new LossMCXENT()).nIn(5)
+                        .nOut(ListenerNets.CLASSES).activation(Activation.SOFTMAX).build())
+                .build());
+        net.init();
+        String before = net.getLayerWiseConfigurations().toJson();
+        net.setListeners(new OnlineLabelSmoothing(S));
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 6, ListenerNets.CLASSES, 7);
+        labels.get(NDArrayIndex.all(), NDArrayIndex.point(1), NDArrayIndex.all()).assign(1);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> net.fit(new DataSet(Nd4j.rand(DataType.DOUBLE, 6, 4, 7), labels))).getMessage();
+        assertTrue(m.contains("2D heads") && m.contains("RnnOutputLayer"), m);
+        assertEquals(before, net.getLayerWiseConfigurations().toJson(), "the head's loss is unchanged");
+    }
 }
