@@ -68,12 +68,37 @@ final class ConfigSmoothing {
         slotOf(layer).set(layer, loss);
     }
 
-    /** The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior (any kind) is kept. */
+    /**
+     * A per-head selection given to a public {@code applyTo}, copied.
+     *
+     * @throws IllegalArgumentException if it is null
+     */
+    static int[] selection(int[] layerIndices, String name) {
+        return requireSelection(layerIndices, name).clone();
+    }
+
+    /** As {@link #selection(int[], String)}, for layer names. */
+    static String[] selection(String[] layerNames, String name) {
+        return requireSelection(layerNames, name).clone();
+    }
+
+    private static <T> T requireSelection(T selection, String name) {
+        if (selection == null) {
+            throw new IllegalArgumentException(name + " must not be null (use applyTo(..., s) for every head)");
+        }
+        return selection;
+    }
+
+    /**
+     * The head's loss with smoothing s: re-applying replaces the smoothing, s = 0 unwraps, the prior (any kind) is kept.
+     *
+     * @param s a smoothing already validated where it entered ({@link #apply})
+     */
     static ILossFunction withSmoothing(ILossFunction loss, double s) {
         if (loss instanceof LossLabelSmoothing smoothed) {
             return s == 0 ? smoothed.getBase() : smoothed.withSmoothing(s);
         }
-        return s == 0 ? loss : new LossLabelSmoothing(s, loss);
+        return s == 0 ? loss : LossLabelSmoothing.wrapping(loss, s);
     }
 
     /** A head smoothing applies to: a classification loss, or a {@link LossLabelSmoothing} (whatever its base). */
@@ -112,7 +137,7 @@ final class ConfigSmoothing {
      */
     static MultiLayerConfiguration apply(MultiLayerConfiguration conf, double s, int[] layerIndices,
             boolean keepCounters) {
-        LabelSmoothing.checkSmoothing(s);
+        Checks.smoothing(s);
         if (conf == null) {
             throw new IllegalArgumentException("configuration must not be null");
         }
@@ -138,7 +163,7 @@ final class ConfigSmoothing {
      */
     static ComputationGraphConfiguration apply(ComputationGraphConfiguration conf, double s, String[] layerNames,
             boolean keepCounters) {
-        LabelSmoothing.checkSmoothing(s);
+        Checks.smoothing(s);
         if (conf == null) {
             throw new IllegalArgumentException("configuration must not be null");
         }

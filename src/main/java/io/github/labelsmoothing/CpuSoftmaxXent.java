@@ -522,7 +522,7 @@ final class CpuSoftmaxXent {
                 continue; // ignored entirely, as PyTorch's ignore_index: padding may be anything
             }
             double v = values[i];
-            String problem = LabelSmoothing.classIndexProblem(v, k);
+            String problem = Checks.classIndexProblem(v, k);
             if (problem != null) {
                 throw new IllegalArgumentException(problem);
             }

@@ -89,12 +89,12 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         private int[] labelsArrays;
 
         private Builder(double smoothing) {
-            this.smoothing = LabelSmoothing.checkSmoothing(smoothing);
+            this.smoothing = Checks.smoothing(smoothing);
         }
 
         /** Labels of class indices have this many classes (>= 2). */
         public Builder numClasses(int numClasses) {
-            this.numClasses = LabelSmoothing.checkNumClasses(numClasses);
+            this.numClasses = Checks.numClasses(numClasses);
             return this;
         }
 
@@ -353,7 +353,7 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         int classAxis = classAxis(labels);
         boolean indexShaped = labels.rank() == 1 || labels.size(classAxis) == 1;
         if (isIndexShaped(labels)) {
-            return LabelSmoothing.smoothIndices(LabelSmoothing.unmaskedIndices(labels, mask), numClasses, smoothing,
+            return Targets.fromIndices(Targets.unmaskedIndices(labels, mask), numClasses, smoothing,
                     prior, channelsLast);
         }
         if (labels.rank() == 1) {
@@ -363,14 +363,14 @@ public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, Mu
         }
         if (indexShaped || prior.isBernoulli()) {
             checkBernoulliValues(labels);
-            return LabelSmoothing.smoothDense(labels, smoothing, Prior.BERNOULLI, classAxis);
+            return Targets.dense(labels, smoothing, Prior.BERNOULLI, classAxis);
         }
         if (numClasses > 0 && labels.size(classAxis) != numClasses) {
             throw new IllegalArgumentException("labels have " + labels.size(classAxis) + " classes on axis "
                     + classAxis + " but numClasses is " + numClasses + " (shape " + Arrays.toString(labels.shape())
                     + ")");
         }
-        return LabelSmoothing.smoothDense(labels, smoothing, prior, classAxis);
+        return Targets.dense(labels, smoothing, prior, classAxis);
     }
 
     /** A single output without numClasses is a Bernoulli target; values outside [0, 1] mean indices were meant. */

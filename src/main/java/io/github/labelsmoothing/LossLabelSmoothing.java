@@ -92,7 +92,7 @@ public final class LossLabelSmoothing implements ILossFunction {
      *                                  base is one of DL4J's regression losses (MSE, L1, hinge, Poisson, ...)
      */
     public LossLabelSmoothing(double smoothing, ILossFunction base) {
-        this(smoothing, base, null);
+        this(smoothing, base, (double[]) null);
     }
 
     /**
@@ -126,11 +126,36 @@ public final class LossLabelSmoothing implements ILossFunction {
         return new LossLabelSmoothing(smoothing, base, null, classPriors);
     }
 
-    /** Every constructor ends here, and Jackson creates through it: at most one of prior and classPriors. */
+    /**
+     * Every public constructor ends here, and Jackson creates through it: the one place the arguments are validated
+     * (at most one of prior and classPriors).
+     */
     @JsonCreator
     private LossLabelSmoothing(@JsonProperty("smoothing") double smoothing, @JsonProperty("base") ILossFunction base,
             @JsonProperty("prior") double[] prior, @JsonProperty("classPriors") double[][] classPriors) {
-        double s = LabelSmoothing.checkSmoothing(smoothing);
+        this(Checks.smoothing(smoothing), checkedBase(base, prior != null || classPriors != null),
+                base instanceof LossBinaryXENT ? Prior.BERNOULLI : priorOf(prior, classPriors));
+    }
+
+    /** Takes values validated where they entered. */
+    private LossLabelSmoothing(double checkedSmoothing, ILossFunction checkedBase, Prior prior) {
+        this.smoothing = checkedSmoothing;
+        this.base = checkedBase;
+        this.resolvedPrior = prior;
+    }
+
+    /**
+     * A base loss wrapped with a smoothing already validated where it entered ({@code applyTo}, the listeners).
+     *
+     * @throws IllegalArgumentException if the base is not one smoothing applies to
+     */
+    static LossLabelSmoothing wrapping(ILossFunction base, double checkedSmoothing) {
+        return new LossLabelSmoothing(checkedSmoothing, checkedBase(base, false),
+                base instanceof LossBinaryXENT ? Prior.BERNOULLI : Prior.UNIFORM);
+    }
+
+    /** @throws IllegalArgumentException if base is null, a LossLabelSmoothing, a regression loss, or binary with a prior */
+    private static ILossFunction checkedBase(ILossFunction base, boolean customPrior) {
         if (base == null) {
             throw new IllegalArgumentException("base loss must not be null");
         }
@@ -139,18 +164,19 @@ public final class LossLabelSmoothing implements ILossFunction {
                     + "); give its base and the smoothing you want instead of smoothing twice");
         }
         HeadRules.checkBase(base);
-        if ((prior != null || classPriors != null) && base instanceof LossBinaryXENT) {
+        if (customPrior && base instanceof LossBinaryXENT) {
             throw new IllegalArgumentException("a custom prior needs a categorical base loss; " + base
                     + " smooths each output towards 0.5");
         }
+        return base;
+    }
+
+    private static Prior priorOf(double[] prior, double[][] classPriors) {
         if (prior != null && classPriors != null) {
             throw new IllegalArgumentException("give a prior or classPriors, not both: got prior "
                     + Arrays.toString(prior) + " and classPriors " + Arrays.deepToString(classPriors));
         }
-        this.smoothing = s;
-        this.base = base;
-        this.resolvedPrior = base instanceof LossBinaryXENT ? Prior.BERNOULLI
-                : classPriors != null ? Prior.classConditional(classPriors) : Prior.categorical(prior);
+        return classPriors != null ? Prior.classConditional(classPriors) : Prior.categorical(prior);
     }
 
     /** The smoothing s in [0, 1]. */
@@ -181,9 +207,13 @@ public final class LossLabelSmoothing implements ILossFunction {
         return resolvedPrior.classPriors();
     }
 
-    /** This loss with another smoothing s, the same base and prior (the listeners and {@code applyTo} swap with it). */
-    LossLabelSmoothing withSmoothing(double s) {
-        return new LossLabelSmoothing(s, base, resolvedPrior.distribution(), resolvedPrior.classPriors());
+    /**
+     * This loss with another smoothing, the same base and prior (the listeners and {@code applyTo} swap with it).
+     *
+     * @param checkedSmoothing a smoothing already validated where it entered
+     */
+    LossLabelSmoothing withSmoothing(double checkedSmoothing) {
+        return new LossLabelSmoothing(checkedSmoothing, base, resolvedPrior);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -329,7 +359,7 @@ public final class LossLabelSmoothing implements ILossFunction {
 
     /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */
     private static INDArray zeroMaskedRows(INDArray values, INDArray mask) {
-        return LabelSmoothing.select(mask.reshape(values.size(0)).neq(0), values);
+        return Targets.select(mask.reshape(values.size(0)).neq(0), values);
     }
 
     /** Validates every input's shape and the custom prior's length. */
@@ -370,8 +400,8 @@ public final class LossLabelSmoothing implements ILossFunction {
     private static INDArray checkedIndices(INDArray labels, INDArray preOutput, INDArray mask) {
         INDArray exampleMask = mask == null || isPerExample(mask, preOutput) ? mask
                 : Transforms.abs(mask, true).max(true, 1);
-        INDArray indices = LabelSmoothing.unmaskedIndices(labels, exampleMask);
-        LabelSmoothing.checkClassIndices(indices, preOutput.size(1));
+        INDArray indices = Targets.unmaskedIndices(labels, exampleMask);
+        Checks.classIndices(indices, preOutput.size(1));
         return indices;
     }
 
@@ -388,8 +418,8 @@ public final class LossLabelSmoothing implements ILossFunction {
      * class-conditional fused call: always a new array, never the caller's.
      */
     private INDArray smoothedLabels(INDArray labels, INDArray preOutput) {
-        return isSparse() ? LabelSmoothing.smoothIndices(labels, (int) preOutput.size(1), smoothing, resolvedPrior)
-                : LabelSmoothing.smoothDense(labels, smoothing, resolvedPrior, 1);
+        return isSparse() ? Targets.fromIndices(labels, (int) preOutput.size(1), smoothing, resolvedPrior)
+                : Targets.dense(labels, smoothing, resolvedPrior, 1);
     }
 
     /** The loss taking dense labels that the base stands for (sparse MCXENT is MCXENT on one-hot labels). */
@@ -401,7 +431,7 @@ public final class LossLabelSmoothing implements ILossFunction {
     /** The call's labels, dense in the given type: class indices become one-hot rows (weighted sparse labels only). */
     private static INDArray denseLabels(Call call, INDArray like) {
         return call.sparse()
-                ? LabelSmoothing.smoothIndices(call.labels(), (int) like.size(1), 0, Prior.UNIFORM).castTo(like.dataType())
+                ? Targets.fromIndices(call.labels(), (int) like.size(1), 0, Prior.UNIFORM).castTo(like.dataType())
                 : call.labels().castTo(like.dataType());
     }
 

@@ -97,7 +97,7 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
      * @throws IllegalArgumentException if s is outside [0, 1] or NaN, or heads is given but empty
      */
     public OnlineLabelSmoothing(double smoothing, String... heads) {
-        this.smoothing = LabelSmoothing.checkSmoothing(smoothing);
+        this.smoothing = Checks.smoothing(smoothing);
         if (heads != null && heads.length == 0) {
             throw new IllegalArgumentException("heads must name at least one layer (or use new OnlineLabelSmoothing(s) "
                     + "for the single softmax head)");
@@ -233,7 +233,7 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
         LossLabelSmoothing smoothed = loss instanceof LossLabelSmoothing l ? l : null;
         ILossFunction base = smoothed == null ? loss : smoothed.getBase();
         double[][] rows = smoothed == null ? null : smoothed.getClassPriors();
-        LiveHeads.setLoss(layer, rows == null ? new LossLabelSmoothing(smoothing, base)
+        LiveHeads.setLoss(layer, rows == null ? LossLabelSmoothing.wrapping(base, smoothing)
                 : LossLabelSmoothing.classConditional(smoothing, base, rows));
         return new Head(layer, base, rows);
     }
@@ -257,7 +257,7 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
         INDArray mask = head.layer.getMaskArray();
         INDArray exampleMask = mask == null ? null : mask.castTo(DataType.DOUBLE).reshape(p.size(0), -1).amax(1);
         // class of each example: an index column (padding under a 0 mask allowed), or the argmax of dense labels
-        INDArray classes = labels.size(1) == 1 && k > 1 ? LabelSmoothing.unmaskedIndices(labels, exampleMask)
+        INDArray classes = labels.size(1) == 1 && k > 1 ? Targets.unmaskedIndices(labels, exampleMask)
                 .reshape(p.size(0)) : labels.argMax(1);
         INDArray oneHot = Nd4j.createUninitialized(DataType.DOUBLE, p.size(0), k);
         Nd4j.exec(new OneHot(classes.castTo(DataType.INT64), oneHot, k, 1, 1, 0));

@@ -91,7 +91,7 @@ public final class SmoothingSchedule extends BeforeLossListener implements Seria
                 ConfigSmoothing::isSmoothable, "SmoothingSchedule")) {
             ILossFunction loss = LiveHeads.loss(head);
             LossLabelSmoothing current = loss instanceof LossLabelSmoothing smoothed ? smoothed
-                    : new LossLabelSmoothing(0, loss);
+                    : LossLabelSmoothing.wrapping(loss, 0);
             if (current != loss || current.getSmoothing() != s) {
                 LiveHeads.setLoss(head, current.withSmoothing(s));
             }
