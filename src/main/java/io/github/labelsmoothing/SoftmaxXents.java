@@ -1,7 +1,6 @@
 package io.github.labelsmoothing;
 
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.Method;
 import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -20,8 +19,8 @@ final class SoftmaxXents {
     /** The system property that turns the CPU kernels off ({@code false}): ND4J ops only, the path CUDA runs. */
     static final String SWITCH = "io.github.labelsmoothing.cpuKernel";
     /**
-     * Test-only: the SIMD kernel's vector width in bits (64 to 512), so every lane count and tail runs on one machine;
-     * also lifts the 256-bit minimum.
+     * Test-only: the SIMD kernel's vector width in bits (64 to 512), so every lane count and tail runs on one machine
+     * (a JVM per width: the build runs the kernel tests at each); also lifts the 256-bit minimum.
      */
     static final String VECTOR_BITS = "io.github.labelsmoothing.vectorBits";
     private static final String VECTOR_CLASS = "io.github.labelsmoothing.VectorSoftmaxXent";
@@ -106,8 +105,8 @@ final class SoftmaxXents {
             return null;
         }
         try {
-            Integer bits = Integer.getInteger(VECTOR_BITS);
-            SoftmaxXent kernel = vector(bits == null ? 0 : bits);
+            Class<?> type = Class.forName(VECTOR_CLASS, true, SoftmaxXents.class.getClassLoader());
+            SoftmaxXent kernel = (SoftmaxXent) type.getDeclaredMethod("create").invoke(null);
             if (kernel == null) {
                 LOG.info("Label smoothing: scalar CPU kernel (vectors narrower than 256 bits on this CPU)");
             }
@@ -116,16 +115,6 @@ final class SoftmaxXents {
             LOG.warn("Label smoothing: scalar CPU kernel, the SIMD kernel failed to load: {}", e.toString());
             return null;
         }
-    }
-
-    /**
-     * The SIMD kernel on vectors of {@code bits} bits, or with 0 on the CPU's preferred ones if at least 256 bits wide
-     * (else null); loaded by name. Tests call it directly for every width; only on a JVM with the module.
-     */
-    static SoftmaxXent vector(int bits) throws ReflectiveOperationException {
-        Class<?> type = Class.forName(VECTOR_CLASS, true, SoftmaxXents.class.getClassLoader());
-        Method create = type.getDeclaredMethod("create", int.class);
-        return (SoftmaxXent) create.invoke(null, bits);
     }
 
     /** Why the SIMD kernel cannot run here, or null if it can. */

@@ -17,33 +17,32 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     /** A 'c'-order tile goes row by row from this many vectors per row on (padding costs at most a quarter). */
     private static final int MIN_ROW_VECTORS = 4;
 
-    private final VectorSpecies<Double> species;
-    private final int lanes;
+    /** The test-only {@link SoftmaxXents#VECTOR_BITS} (64 to 512 bits), or 0 for the CPU's preferred vectors. */
+    private static final int FORCED_BITS = Integer.getInteger(SoftmaxXents.VECTOR_BITS, 0);
+    /** Static final, as C2 turns vector operations into SIMD instructions only for a constant species. */
+    private static final VectorSpecies<Double> SPECIES = FORCED_BITS == 0 ? DoubleVector.SPECIES_PREFERRED
+            : VectorSpecies.of(double.class, VectorShape.forBitSize(FORCED_BITS));
+    private static final int LANES = SPECIES.length();
 
-    private VectorSoftmaxXent(VectorSpecies<Double> species) {
-        this.species = species;
-        lanes = species.length();
+    private VectorSoftmaxXent() {
     }
 
     /**
-     * The kernel on vectors of {@code bits} bits (64 to 512; the test-only {@link SoftmaxXents#VECTOR_BITS}), or with
-     * {@code bits = 0} on the CPU's preferred vectors if they are at least 256 bits wide, else null (narrower vectors
-     * gain too little over the scalar kernel).
+     * The kernel on the CPU's preferred vectors if they are at least 256 bits wide, else null (narrower vectors gain
+     * too little over the scalar kernel); on the forced width if {@link SoftmaxXents#VECTOR_BITS} is set.
      */
-    static SoftmaxXent create(int bits) {
-        VectorSpecies<Double> species = bits == 0 ? DoubleVector.SPECIES_PREFERRED
-                : VectorSpecies.of(double.class, VectorShape.forBitSize(bits));
-        return bits == 0 && species.vectorBitSize() < 256 ? null : new VectorSoftmaxXent(species);
+    static SoftmaxXent create() {
+        return FORCED_BITS == 0 && SPECIES.vectorBitSize() < 256 ? null : new VectorSoftmaxXent();
     }
 
     @Override
     int lanes() {
-        return lanes;
+        return LANES;
     }
 
     @Override
     boolean rowMajor(int k, boolean rowsContiguous) {
-        return rowsContiguous && k >= MIN_ROW_VECTORS * lanes;
+        return rowsContiguous && k >= MIN_ROW_VECTORS * LANES;
     }
 
     @Override
@@ -69,17 +68,17 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         int tileRows = t.capacity;
         double[] z = t.z;
         double[] y = t.y;
-        for (int r0 = 0; r0 < tileRows; r0 += lanes) {
-            DoubleVector max = DoubleVector.broadcast(species, Double.NEGATIVE_INFINITY);
+        for (int r0 = 0; r0 < tileRows; r0 += LANES) {
+            DoubleVector max = DoubleVector.broadcast(SPECIES, Double.NEGATIVE_INFINITY);
             for (int c = 0; c < job.k; c++) {
-                max = max.max(DoubleVector.fromArray(species, z, c * tileRows + r0));
+                max = max.max(DoubleVector.fromArray(SPECIES, z, c * tileRows + r0));
             }
-            DoubleVector sum = DoubleVector.zero(species);
+            DoubleVector sum = DoubleVector.zero(SPECIES);
             DoubleVector dot = sum;
             DoubleVector mass = sum;
             for (int c = 0; c < job.k; c++) {
                 int i = c * tileRows + r0;
-                DoubleVector x = DoubleVector.fromArray(species, z, i).sub(max);
+                DoubleVector x = DoubleVector.fromArray(SPECIES, z, i).sub(max);
                 DoubleVector e = x.lanewise(VectorOperators.EXP);
                 e.intoArray(t.g, i);
                 sum = sum.add(e);
@@ -89,7 +88,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                         dot = dot.add(x.mul(prior));
                     }
                 } else {
-                    DoubleVector labelPart = DoubleVector.fromArray(species, y, i).mul(job.labelScale[c]);
+                    DoubleVector labelPart = DoubleVector.fromArray(SPECIES, y, i).mul(job.labelScale[c]);
                     mass = mass.add(labelPart);
                     dot = dot.add(targetTimes(x, labelPart.add(job.priorTerm[c])));
                 }
@@ -103,14 +102,14 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
 
     private void columnGradient(Tile t, Job job) {
         int tileRows = t.capacity;
-        for (int r0 = 0; r0 < tileRows; r0 += lanes) {
-            DoubleVector factor = DoubleVector.fromArray(species, t.factor, r0);
-            DoubleVector m = DoubleVector.fromArray(species, t.m, r0);
+        for (int r0 = 0; r0 < tileRows; r0 += LANES) {
+            DoubleVector factor = DoubleVector.fromArray(SPECIES, t.factor, r0);
+            DoubleVector m = DoubleVector.fromArray(SPECIES, t.m, r0);
             for (int c = 0; c < job.k; c++) {
                 int i = c * tileRows + r0;
-                DoubleVector target = t.y == null ? DoubleVector.broadcast(species, job.priorTerm[c])
-                        : DoubleVector.fromArray(species, t.y, i).mul(job.labelScale[c]).add(job.priorTerm[c]);
-                DoubleVector.fromArray(species, t.g, i).mul(factor).sub(target.mul(m)).intoArray(t.g, i);
+                DoubleVector target = t.y == null ? DoubleVector.broadcast(SPECIES, job.priorTerm[c])
+                        : DoubleVector.fromArray(SPECIES, t.y, i).mul(job.labelScale[c]).add(job.priorTerm[c]);
+                DoubleVector.fromArray(SPECIES, t.g, i).mul(factor).sub(target.mul(m)).intoArray(t.g, i);
             }
         }
     }
@@ -121,23 +120,23 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         double[] z = t.z;
         for (int r = 0; r < t.rows; r++) {
             int base = r * width;
-            DoubleVector maxes = DoubleVector.broadcast(species, Double.NEGATIVE_INFINITY);
-            for (int c = 0; c < width; c += lanes) {
-                maxes = maxes.max(DoubleVector.fromArray(species, z, base + c));
+            DoubleVector maxes = DoubleVector.broadcast(SPECIES, Double.NEGATIVE_INFINITY);
+            for (int c = 0; c < width; c += LANES) {
+                maxes = maxes.max(DoubleVector.fromArray(SPECIES, z, base + c));
             }
             double max = maxes.reduceLanes(VectorOperators.MAX);
-            DoubleVector sum = DoubleVector.zero(species);
+            DoubleVector sum = DoubleVector.zero(SPECIES);
             DoubleVector dot = sum;
             DoubleVector mass = sum;
-            for (int c = 0; c < width; c += lanes) {
-                DoubleVector x = DoubleVector.fromArray(species, z, base + c).sub(max);
+            for (int c = 0; c < width; c += LANES) {
+                DoubleVector x = DoubleVector.fromArray(SPECIES, z, base + c).sub(max);
                 DoubleVector e = x.lanewise(VectorOperators.EXP);
                 e.intoArray(t.g, base + c);
                 sum = sum.add(e);
-                DoubleVector target = DoubleVector.fromArray(species, job.priorTerm, c);
+                DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
                 if (t.y != null) {
-                    DoubleVector labelPart = DoubleVector.fromArray(species, t.y, base + c)
-                            .mul(DoubleVector.fromArray(species, job.labelScale, c));
+                    DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, base + c)
+                            .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
                     mass = mass.add(labelPart);
                     target = target.add(labelPart);
                 }
@@ -156,13 +155,13 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
             int base = r * width;
             double factor = t.factor[r];
             double m = t.m[r];
-            for (int c = 0; c < width; c += lanes) {
-                DoubleVector target = DoubleVector.fromArray(species, job.priorTerm, c);
+            for (int c = 0; c < width; c += LANES) {
+                DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
                 if (t.y != null) {
-                    target = target.add(DoubleVector.fromArray(species, t.y, base + c)
-                            .mul(DoubleVector.fromArray(species, job.labelScale, c)));
+                    target = target.add(DoubleVector.fromArray(SPECIES, t.y, base + c)
+                            .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c)));
                 }
-                DoubleVector.fromArray(species, t.g, base + c).mul(factor).sub(target.mul(m)).intoArray(t.g, base + c);
+                DoubleVector.fromArray(SPECIES, t.g, base + c).mul(factor).sub(target.mul(m)).intoArray(t.g, base + c);
             }
         }
     }
@@ -174,6 +173,6 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
 
     @Override
     public String toString() {
-        return "SIMD, " + lanes + " double lanes of " + species.vectorBitSize() + " bits";
+        return "SIMD, " + LANES + " double lanes of " + SPECIES.vectorBitSize() + " bits";
     }
 }

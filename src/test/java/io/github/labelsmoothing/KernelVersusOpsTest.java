@@ -98,7 +98,7 @@ class KernelVersusOpsTest {
 
     /** The kernels this JVM runs: the scalar one, and the SIMD one where the vector module is present. */
     static List<Path> kernelPaths() {
-        return Kernels.vectorModule() ? List.of(Path.SCALAR, Path.VECTOR) : List.of(Path.SCALAR);
+        return Kernels.vectorKernel() ? List.of(Path.SCALAR, Path.VECTOR) : List.of(Path.SCALAR);
     }
 
     static List<Path> paths() {
