@@ -43,9 +43,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     private static final int TILE_ELEMENTS = 2_048;
     /**
      * Rows of a tile of an 'f'-order preOutput, read column by column: a bulk read of a buffer costs about as much as
-     * 30 elements' copy, so shorter columns would be dominated by it (2 rows: 5 ns per element, 32: 0.6 ns).
+     * 30 elements' copy, so short columns are dominated by it (2 rows: 5 ns per element, 16: 0.8 ns, 64: 0.5 ns), and
+     * long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike within the noise).
      */
-    private static final int MIN_COLUMN_TILE_ROWS = 32;
+    private static final int MIN_COLUMN_TILE_ROWS = 16;
 
     /** Rows of a column-major tile and columns of a row-major one are padded to a multiple of this (vector lanes). */
     abstract int lanes();
@@ -370,9 +371,12 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     a.write(start * k, doubles, 0, rows * k, floats);
                 }
             } else { // 'f': column by column
-                place(src, rowStep, colStep, doubles, 1, rows, rows, k);
+                boolean direct = rowStep == 1;
+                if (!direct) {
+                    place(src, rowStep, colStep, doubles, 1, rows, rows, k);
+                }
                 for (int c = 0; c < k; c++) {
-                    a.write(start + c * job.n, doubles, c * rows, rows, floats);
+                    a.write(start + c * job.n, direct ? src : doubles, direct ? c * colStep : c * rows, rows, floats);
                 }
             }
         }
