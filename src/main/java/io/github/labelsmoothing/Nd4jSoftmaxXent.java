@@ -4,7 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.shape.Gather;
+import org.nd4j.linalg.api.ops.impl.shape.OneHot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.factory.Nd4j;
@@ -14,10 +14,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * {@link SoftmaxXent} as whole-array ND4J ops: any backend (what CUDA runs), any floating type, no element loops.
- * Class indices are used without a dense target where there are no class weights (gather for the loss, scatter for the
- * gradient). Masked rows of labels and logits are set to 0 in new arrays first, so that padding, NaN or infinities
- * there never reach the result (0 × NaN is NaN). Its cost on a GPU is its op count: the score is 8 ops over
- * {@code [N,K]} arrays, the gradient 3.
+ * Class indices become one-hot rows (one op: ND4J's gather and scatter_sub, which used them directly, cost 5-7x
+ * LossMCXENT at [2048,10]). Masked rows of labels and logits are set to 0 in new arrays first, so that padding, NaN or
+ * infinities there never reach the result (0 × NaN is NaN). Its cost on a GPU is its op count: the score is 8 ops
+ * over {@code [N,K]} arrays, the gradient 3 (plus the one-hot op for class indices).
  */
 final class Nd4jSoftmaxXent implements SoftmaxXent {
 
@@ -55,9 +55,7 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
     private static final class Terms {
         final double s;
         final Prior prior;
-        /** Class indices (gather/scatter path: no class weights), or null. */
-        final INDArray indices;
-        /** Dense labels (one-hot rows for weighted class indices), or null with {@link #indices}. */
+        /** Dense labels in the logits' type (one-hot rows for class indices). */
         final INDArray y;
         /** Class weights as a vector, or null. */
         final INDArray weights;
@@ -67,11 +65,13 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
             prior = Prior.categorical(in.prior());
             DataType type = in.preOutput().dataType();
             weights = in.classWeights() == null ? null : Nd4j.createFromArray(in.classWeights()).castTo(type);
-            boolean gather = in.sparse() && weights == null;
-            indices = gather ? labels : null;
-            y = gather ? null : in.sparse()
-                    ? LabelSmoothing.smoothIndices(labels, (int) numClasses, 0, Prior.UNIFORM).castTo(type)
-                    : labels.castTo(type);
+            if (in.sparse()) {
+                long n = in.preOutput().size(0);
+                y = Nd4j.create(type, n, numClasses);
+                Nd4j.exec(new OneHot(labels.reshape(n).castTo(DataType.INT64), y, (int) numClasses));
+            } else {
+                y = labels.castTo(type);
+            }
         }
 
         /**
@@ -106,15 +106,8 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
         INDArray sum = Transforms.exp(shifted, true).castTo(DataType.DOUBLE).sum(true, 1);
         INDArray lse = Transforms.log1p(sum.subi(1), false).castTo(type);
         INDArray wx = terms.weights == null ? x : x.mulRowVector(terms.weights);
-        INDArray column;
-        INDArray labelLogits;
-        if (terms.indices != null) { // unweighted, one class per row: the target's mass is 1
-            labelLogits = Nd4j.exec(new Gather(wx.reshape(wx.length()), flatIndices(terms.indices, wx), 0))[0];
-            column = lse;
-        } else {
-            labelLogits = Nd4j.getExecutioner().exec(new Dot(terms.y, wx, 1));
-            column = lse.muli(terms.targetMass());
-        }
+        INDArray labelLogits = Nd4j.getExecutioner().exec(new Dot(terms.y, wx, 1));
+        INDArray column = lse.muli(terms.targetMass());
         column.subi(labelLogits.reshape(column.shape()).muli(1 - terms.s));
         column.subi(terms.prior.expectation(wx).muli(terms.s));
         return masked(column, mask);
@@ -130,9 +123,7 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
         INDArray finite = shifted.dup();
         BooleanIndexing.replaceWhere(finite, 0.0, Conditions.isInfinite());
         INDArray column = lossColumn(terms, shifted, finite, mask);
-        INDArray y = terms.y != null ? terms.y
-                : LabelSmoothing.smoothIndices(terms.indices, (int) z.size(1), 0, Prior.UNIFORM).castTo(z.dataType());
-        INDArray target = terms.prior.addScaled(y.mul(1 - terms.s), terms.s, 1);
+        INDArray target = terms.prior.addScaled(terms.y.mul(1 - terms.s), terms.s, 1);
         if (terms.weights != null) {
             target.muliRowVector(terms.weights);
         }
@@ -146,14 +137,6 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
      */
     private static INDArray gradient(Terms terms, INDArray p, INDArray mask) {
         double s = terms.s;
-        if (terms.indices != null) {
-            terms.prior.addScaled(p, -s, 1);
-            INDArray updates = Nd4j.valueArrayOf(new long[] {p.size(0)}, 1 - s, p.dataType());
-            INDArray flat = p.reshape(p.length());
-            Nd4j.exec(DynamicCustomOp.builder("scatter_sub").addInputs(flat, flatIndices(terms.indices, p), updates)
-                    .addOutputs(flat).callInplace(true).build());
-            return masked(p, mask);
-        }
         if (terms.weights == null) {
             Nd4j.exec(new Axpy(terms.y, p, p, -(1 - s)));
             terms.prior.addScaled(p, -s, 1);
@@ -165,17 +148,10 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
         return masked(p, mask);
     }
 
-    /** Softmax into a new c-order array (whatever preOutput's order): the sparse path indexes it flat, row-major. */
+    /** Softmax into a new c-order array (whatever preOutput's order), the labels' usual order for the Axpy. */
     private static INDArray softmax(INDArray preOutput) {
         INDArray p = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
         return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, p, 1))[0];
-    }
-
-    /** Row-major positions {@code i*K + idx_i} of the labelled classes in a contiguous {@code [N,K]} array. */
-    private static INDArray flatIndices(INDArray classIndices, INDArray like) {
-        long n = like.size(0);
-        INDArray rowStarts = Nd4j.linspace(DataType.INT64, 0L, n, like.size(1)).reshape(n); // n = 1 gives a scalar
-        return rowStarts.addi(classIndices.reshape(n).castTo(DataType.INT64)); // never into the caller's indices
     }
 
     /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */

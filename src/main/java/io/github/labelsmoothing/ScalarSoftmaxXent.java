@@ -53,18 +53,12 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
 
     @Override
     void gradient(Tile t, Job job) {
-        int k = job.k;
-        double[] y = t.y;
-        double[] g = t.g;
-        double[] labelScale = job.labelScale;
-        double[] priorTerm = job.priorTerm;
         for (int r = 0; r < t.rows; r++) {
-            int base = r * k;
             double factor = t.factor[r];
             double m = t.m[r];
-            for (int c = 0; c < k; c++) {
-                double target = (y == null ? 0 : labelScale[c] * y[base + c]) + priorTerm[c];
-                g[base + c] = g[base + c] * factor - m * target;
+            for (int i = r * job.k, c = 0; c < job.k; i++, c++) {
+                double target = (t.y == null ? 0 : job.labelScale[c] * t.y[i]) + job.priorTerm[c];
+                t.g[i] = t.g[i] * factor - m * target;
             }
         }
     }
