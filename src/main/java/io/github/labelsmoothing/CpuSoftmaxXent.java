@@ -63,6 +63,16 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     abstract void sums(Tile t, Job job);
 
     /**
+     * {@code loss = log(sum)} for the tile's rows {@code [0, rows)} (its caller scales it): a log per row, which the
+     * SIMD kernel takes a vector of rows at a time.
+     */
+    void logSums(Tile t) {
+        for (int r = 0; r < t.rows; r++) {
+            t.loss[r] = Math.log(t.sum[r]);
+        }
+    }
+
+    /**
      * {@code g = g·factor - m·((1-s)·w·y + s·w·prior)} (dense labels; the prior's part alone with class indices) for
      * each row, with {@code g} holding {@code e^(z - M)} from {@link #sums} and {@code factor} the row's.
      */
@@ -92,7 +102,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /**
      * {@inheritDoc} The gradient is in preOutput's order ('f' for an 'f'-order preOutput, else 'c'); the summed loss
-     * is computed whatever the output.
+     * is NaN for the gradient alone (its logs are skipped).
      *
      * @throws IllegalArgumentException also if a vector has the wrong length
      */
@@ -114,7 +124,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 ? Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), columnsContiguous ? 'f' : 'c')
                 : null;
         INDArray rows = output == Output.ROW_LOSSES ? Nd4j.createUninitialized(preOutput.dataType(), n, 1) : null;
-        Job job = new Job(this, in, classes, maskValues, rows, gradient);
+        Job job = new Job(this, in, classes, maskValues, output != Output.GRADIENT, rows, gradient);
 
         int chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), job.tileRows);
         int chunks = (n + chunkRows - 1) / chunkRows;
@@ -131,7 +141,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         for (double p : partial) {
             total += p;
         }
-        return new Result(total, rows, gradient);
+        return new Result(output == Output.GRADIENT ? Double.NaN : total, rows, gradient);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -157,11 +167,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** {@code Σ_k s·w_k·prior_k}. */
         final double priorMass;
         final boolean weighted;
+        /** Whether the losses are wanted (else only the gradient, without a log per row). */
+        final boolean score;
         final Array rowLoss;
         final Array g;
 
-        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, INDArray rowLoss, INDArray gradient) {
+        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, boolean score, INDArray rowLoss,
+                INDArray gradient) {
             this.kernel = kernel;
+            this.score = score;
             INDArray preOutput = in.preOutput();
             n = (int) preOutput.size(0);
             k = (int) preOutput.size(1);
@@ -203,6 +217,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         private double tile(Tile t, int start, int end) {
             t.load(start, end - start);
             kernel.sums(t, this);
+            if (score) {
+                kernel.logSums(t);
+            }
             double total = 0;
             for (int r = 0; r < t.rows; r++) {
                 double m = t.m[r];
@@ -215,9 +232,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     }
                 }
                 double mass = t.mass[r] + priorMass;
-                double loss = m == 0 ? 0 : m * (Math.log(t.sum[r]) * mass - t.dot[r]);
-                t.loss[r] = loss;
-                total += loss;
+                if (score) {
+                    double loss = m == 0 ? 0 : m * (t.loss[r] * mass - t.dot[r]);
+                    t.loss[r] = loss;
+                    total += loss;
+                }
                 t.factor[r] = m * (weighted ? mass : 1) / t.sum[r]; // p's factor on e^(z - M)
             }
             if (g != null) {

@@ -63,6 +63,17 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         }
     }
 
+    @Override
+    void logSums(Tile t) {
+        int whole = SPECIES.loopBound(t.rows);
+        for (int r = 0; r < whole; r += LANES) {
+            DoubleVector.fromArray(SPECIES, t.sum, r).lanewise(VectorOperators.LOG).intoArray(t.loss, r);
+        }
+        for (int r = whole; r < t.rows; r++) {
+            t.loss[r] = Math.log(t.sum[r]);
+        }
+    }
+
     /** A vector of rows at a time, class by class; every per-row quantity is a lane. */
     private void columnSums(Tile t, Job job) {
         int tileRows = t.capacity;
