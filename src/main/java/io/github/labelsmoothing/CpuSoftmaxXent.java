@@ -5,26 +5,27 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.function.Supplier;
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Label-smoothed softmax cross-entropy in one pass over the native buffers of the CPU backend (nd4j-native): per row
- * {@code loss = m·(log Σ_k e^(z_k - M)·Σ_k w_k t_k - Σ_k w_k t_k (z_k - M))} with {@code M = max_k z_k} and
- * {@code t = (1-s)·y + s·prior}, and its gradient {@code m·(p - t)} (class weights: {@code m·(p·Σ_k w_k t_k - w·t)}),
- * computed tile of rows by tile of rows straight from and into the arrays' {@code asNio()} buffers: each tile is read
- * from memory once and swept three times while in cache (row max; exp, sum and label terms; gradient), with one
- * {@code exp} per element (kept in the gradient buffer between the sweeps) and no temporaries beyond per-row scratch.
+ * The CPU kernels' common part ({@link SoftmaxXent} on the native buffers of nd4j-native): tiles of rows are copied in
+ * bulk from the arrays' {@code asNio()} buffers into {@code double[]} scratch (one {@code exp} per element, sums in
+ * double, so float32 stays exact), a subclass computes each row's max, {@code Σ e^x}, {@code Σ w t x} and the
+ * gradient on the scratch, and the results are copied back in bulk. A tile is laid out row by row (class index
+ * fastest, padded to a whole number of vectors with {@code -inf} logits and 0 targets) or column by column (row index
+ * fastest, padded to a whole number of vectors with masked rows), as the subclass asks; 'c'-order arrays are read row
+ * by row, 'f'-order ones (what DL4J's dense layers hand the loss) column by column, and the gradient is written in
+ * preOutput's order.
  *
- * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout (DL4J's dense layers hand the loss an 'f'-order one: rows are
- * then read column by column in tiles of rows, a cache line of each column at a time). Large batches run in parallel
- * over fixed row chunks whose partial sums are added in chunk order, so the result does not depend on the thread count.
- * Stateless and thread-safe. The ND4J-op path of {@link LossLabelSmoothing} takes whatever {@link #supports} refuses.
+ * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout. Large batches run in parallel over fixed row chunks whose
+ * partial sums are added in chunk order, so the result does not depend on the thread count. Stateless and
+ * thread-safe.
  */
-final class CpuSoftmaxXent {
+abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
      * Elements per parallel chunk (rows rounded up to whole tiles): small enough that a batch at the threshold splits
      * into several chunks ([2048,10]: 5) to balance 2 threads. Fixed by the shape alone, never by the thread count,
@@ -38,29 +39,44 @@ final class CpuSoftmaxXent {
      */
     private static final long PARALLEL_THRESHOLD = 16_384;
     private static final int MAX_TILE_ROWS = 64;
-    /** Elements of a tile, up to the limits below: three such tiles (z, labels, gradient) stay in the L1 cache. */
+    /** Elements of a tile, up to the limits below: the tile's scratch arrays stay in the L1/L2 caches. */
     private static final int TILE_ELEMENTS = 2_048;
-    /** Rows of a tile swept column by column: 16 floats are one cache line of an 'f'-order column. */
-    private static final int MIN_COLUMN_MAJOR_TILE_ROWS = 16;
+    /**
+     * Rows of a tile of an 'f'-order preOutput, read column by column: a bulk read of a buffer costs about as much as
+     * 30 elements' copy, so short columns are dominated by it (2 rows: 5 ns per element, 16: 0.8 ns, 64: 0.5 ns), and
+     * long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike within the noise).
+     */
+    private static final int MIN_COLUMN_TILE_ROWS = 16;
 
-    /** The system property that turns the kernel off ({@code false}): ND4J ops only, the path CUDA runs. */
-    static final String SWITCH = "io.github.labelsmoothing.cpuKernel";
-    private static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty(SWITCH));
-    /** Set by {@link #withoutKernel}: the tests compare both paths on the same inputs in one JVM. */
-    private static final ThreadLocal<Boolean> OFF_IN_THIS_THREAD = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    /** Rows of a column-major tile and columns of a row-major one are padded to a multiple of this (vector lanes). */
+    abstract int lanes();
 
-    private CpuSoftmaxXent() {
-    }
+    /** Whether tiles of K classes are laid out row by row; {@code rowsContiguous}: preOutput's rows are. */
+    abstract boolean rowMajor(int k, boolean rowsContiguous);
 
-    /** Runs {@code call} on this thread with the kernel off, so every loss call in it takes the ND4J-op path. */
-    static <T> T withoutKernel(Supplier<T> call) {
-        OFF_IN_THIS_THREAD.set(Boolean.TRUE);
-        try {
-            return call.get();
-        } finally {
-            OFF_IN_THIS_THREAD.set(Boolean.FALSE);
+    /**
+     * For each row of the tile: {@code max} = its largest logit M, {@code sum} = {@code Σ_k e^(z_k - M)},
+     * {@code dot} = {@code Σ_k w_k t_k (z_k - M)} with dense labels or {@code Σ_k s·w_k·prior_k (z_k - M)} with class
+     * indices (0 for a term whose target is 0), {@code mass} = {@code Σ_k (1-s)·w_k·y_k} (dense labels; else
+     * untouched); and {@code e^(z - M)} into {@code g}. Masked and padding rows hold finite values and may be computed.
+     */
+    abstract void sums(Tile t, Job job);
+
+    /**
+     * {@code loss = log(sum)} for the tile's rows {@code [0, rows)} (its caller scales it): a log per row, which the
+     * SIMD kernel takes a vector of rows at a time.
+     */
+    void logSums(Tile t) {
+        for (int r = 0; r < t.rows; r++) {
+            t.loss[r] = Math.log(t.sum[r]);
         }
     }
+
+    /**
+     * {@code g = g·factor - m·((1-s)·w·y + s·w·prior)} (dense labels; the prior's part alone with class indices) for
+     * each row, with {@code g} holding {@code e^(z - M)} from {@link #sums} and {@code factor} the row's.
+     */
+    abstract void gradient(Tile t, Job job);
 
     /**
      * Whether {@link #run} takes these arrays: the CPU backend; preOutput {@code [N,K]}, FLOAT or DOUBLE, in direct
@@ -68,8 +84,9 @@ final class CpuSoftmaxXent {
      * {@code [N,1]} or {@code [N]} of an integer or FLOAT/DOUBLE type; mask null or per example ({@code [N,1]} or
      * {@code [N]}) of such a type. Not HALF/BFLOAT16, per-output masks, empty arrays or CUDA.
      */
-    static boolean supports(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask) {
-        if (!ENABLED || OFF_IN_THIS_THREAD.get() || !Nd4j.getEnvironment().isCPU() || labels == null || preOutput == null || preOutput.rank() != 2
+    @Override
+    public boolean supports(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask) {
+        if (!Nd4j.getEnvironment().isCPU() || labels == null || preOutput == null || preOutput.rank() != 2
                 || preOutput.isEmpty()) {
             return false;
         }
@@ -84,126 +101,112 @@ final class CpuSoftmaxXent {
     }
 
     /**
-     * The summed loss {@code Σ_i loss_i} (see the class comment), per-example losses into {@code rowLoss} and the
-     * gradient into {@code gradient}, both if non-null. A row whose mask is 0 scores 0 with a zero gradient and its
-     * label is not read (padding such as -1 or NaN is fine).
+     * {@inheritDoc} The gradient is in preOutput's order ('f' for an 'f'-order preOutput, else 'c'); the summed loss
+     * is NaN for the gradient alone (its logs are skipped).
      *
-     * @param labels       dense labels {@code [N,K]}, or class indices {@code [N,1]}/{@code [N]} if {@code sparse}
-     * @param mask         per-example mask, or null
-     * @param s            smoothing in [0, 1]
-     * @param classWeights LossMCXENT's weights, length K, or null
-     * @param prior        the prior over the K classes, or null for uniform (1/K)
-     * @param rowLoss      length N, receives each example's loss; or null
-     * @param gradient     a c-order {@code [N,K]} array of preOutput's type, written fully; or null for the score only
-     * @throws IllegalArgumentException if {@link #supports} refuses the arrays, a vector or the gradient has the wrong
-     *                                  size, or an unmasked class index is not finite, not whole, negative or >= K
-     *                                  (naming it); then nothing has been written
+     * @throws IllegalArgumentException also if a vector has the wrong length
      */
-    static double run(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask, double s,
-            double[] classWeights, double[] prior, double[] rowLoss, INDArray gradient) {
-        if (!supports(labels, sparse, preOutput, mask)) {
-            throw new IllegalArgumentException("the CPU kernel does not take labels " + describe(labels) + ", preOutput "
-                    + describe(preOutput) + ", mask " + describe(mask));
+    @Override
+    public Result run(Inputs in, Output output) {
+        if (!supports(in.labels(), in.sparse(), in.preOutput(), in.mask())) {
+            throw new IllegalArgumentException("the CPU kernel does not take labels " + describe(in.labels())
+                    + ", preOutput " + describe(in.preOutput()) + ", mask " + describe(in.mask()));
         }
+        INDArray preOutput = in.preOutput();
         int n = (int) preOutput.size(0);
         int k = (int) preOutput.size(1);
-        checkLength("classWeights", classWeights, k);
-        checkLength("prior", prior, k);
-        checkLength("rowLoss", rowLoss, n);
-        if (gradient != null && !isContiguousLike(gradient, preOutput)) {
-            throw new IllegalArgumentException("gradient must be a c-order " + describe(preOutput) + " array, got "
-                    + describe(gradient) + " with strides " + Arrays.toString(gradient.stride()));
-        }
-        double[] maskValues = mask == null ? null : numbers(mask, n);
-        int[] classes = sparse ? classIndices(labels, n, k, maskValues) : null;
-        Job job = new Job(preOutput, sparse ? null : labels, classes, maskValues, s, classWeights, prior, rowLoss,
-                gradient);
+        checkLength("classWeights", in.classWeights(), k);
+        checkLength("prior", in.prior(), k);
+        double[] maskValues = in.mask() == null ? null : numbers(in.mask(), n);
+        int[] classes = in.sparse() ? classIndices(in.labels(), n, k, maskValues) : null;
+        boolean columnsContiguous = preOutput.stride(0) == 1 && k > 1 && n > 1;
+        INDArray gradient = output.gradient()
+                ? Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), columnsContiguous ? 'f' : 'c')
+                : null;
+        INDArray rows = output == Output.ROW_LOSSES ? Nd4j.createUninitialized(preOutput.dataType(), n, 1) : null;
+        Job job = new Job(this, in, classes, maskValues, output != Output.GRADIENT, rows, gradient);
 
         int chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), job.tileRows);
         int chunks = (n + chunkRows - 1) / chunkRows;
         double[] partial = new double[chunks];
-        if ((long) n * k >= PARALLEL_THRESHOLD && chunks > 1) {
-            IntStream.range(0, chunks).parallel()
-                    .forEach(c -> partial[c] = job.chunk(c * chunkRows, Math.min(n, (c + 1) * chunkRows)));
-        } else {
-            for (int c = 0; c < chunks; c++) {
-                partial[c] = job.chunk(c * chunkRows, Math.min(n, (c + 1) * chunkRows));
+        // runs of whole chunks, one scratch tile each; the chunks, not the runs, fix the order of the sums
+        int runs = (long) n * k >= PARALLEL_THRESHOLD ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+        IntStream.range(0, runs).parallel().forEach(run -> {
+            Tile tile = new Tile(job);
+            for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
+                partial[c] = job.chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
             }
-        }
+        });
         double total = 0;
         for (double p : partial) {
             total += p;
         }
-        return total;
+        return new Result(output == Output.GRADIENT ? Double.NaN : total, rows, gradient);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    /** One call's inputs as buffers and element offsets; immutable, shared by the chunks. */
-    private static final class Job {
+    /** One call's inputs as buffers, element offsets and per-class terms; immutable, shared by the chunks. */
+    static final class Job {
+        final CpuSoftmaxXent kernel;
+        final int n;
         final int k;
-        final Reals z;
-        final int zOffset;
-        final int zRowStride;
-        final int zColStride;
+        /** Classes of a tile row: K, rounded up to whole vectors in a row-major tile. */
+        final int paddedK;
+        final boolean rowMajor;
+        final int tileRows;
+        final Array z;
         /** Dense labels, or null with {@link #classes}. */
-        final Reals y;
-        final int yOffset;
-        final int yRowStride;
-        final int yColStride;
+        final Array y;
         final int[] classes;
         final double[] mask;
-        /** {@code (1-s)·w_k}: the label's share of {@code w_k t_k}. */
+        /** {@code (1-s)·w_k}: the label's share of {@code w_k t_k} (0 in padding columns). */
         final double[] labelScale;
-        /** {@code s·w_k·prior_k}: the prior's share of {@code w_k t_k}. */
+        /** {@code s·w_k·prior_k}: the prior's share of {@code w_k t_k} (0 in padding columns). */
         final double[] priorTerm;
         /** {@code Σ_k s·w_k·prior_k}. */
         final double priorMass;
         final boolean weighted;
-        final double[] rowLoss;
-        /** The c-order gradient, or null; holds {@code e^(z - M)} between the exp pass and the gradient pass. */
-        final Reals g;
-        final int gOffset;
-        /** Sweep a tile row by row (row-major logits) or column by column (any other layout, DL4J's 'f'). */
-        final boolean rowByRow;
-        final int tileRows;
+        /** Whether the losses are wanted (else only the gradient, without a log per row). */
+        final boolean score;
+        final Array rowLoss;
+        final Array g;
 
-        Job(INDArray preOutput, INDArray labels, int[] classes, double[] mask, double s, double[] classWeights,
-                double[] prior, double[] rowLoss, INDArray gradient) {
+        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, boolean score, INDArray rowLoss,
+                INDArray gradient) {
+            this.kernel = kernel;
+            this.score = score;
+            INDArray preOutput = in.preOutput();
+            n = (int) preOutput.size(0);
             k = (int) preOutput.size(1);
-            z = Reals.of(preOutput);
-            zOffset = (int) preOutput.offset();
-            zRowStride = preOutput.stride(0);
-            zColStride = preOutput.stride(1);
-            y = labels == null ? null : Reals.of(labels);
-            yOffset = labels == null ? 0 : (int) labels.offset();
-            yRowStride = labels == null ? 0 : labels.stride(0);
-            yColStride = labels == null ? 0 : labels.stride(1);
+            z = new Array(preOutput);
+            rowMajor = kernel.rowMajor(k, z.colStride == 1);
+            int lanes = kernel.lanes();
+            paddedK = rowMajor ? roundUp(k, lanes) : k;
+            int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
+            int rows = z.rowStride == 1 ? Math.max(MIN_COLUMN_TILE_ROWS, fitting) : Math.max(1, fitting);
+            rows = rowMajor ? rows : roundUp(rows, lanes);
+            tileRows = Math.min(rows, rowMajor ? n : roundUp(n, lanes));
+            y = in.sparse() ? null : new Array(in.labels());
             this.classes = classes;
             this.mask = mask;
-            labelScale = new double[k];
-            priorTerm = new double[k];
+            labelScale = new double[paddedK];
+            priorTerm = new double[paddedK];
             double mass = 0;
             for (int c = 0; c < k; c++) {
-                double w = classWeights == null ? 1 : classWeights[c];
-                labelScale[c] = (1 - s) * w;
-                priorTerm[c] = s * w * (prior == null ? 1.0 / k : prior[c]);
+                double w = in.classWeights() == null ? 1 : in.classWeights()[c];
+                labelScale[c] = (1 - in.s()) * w;
+                priorTerm[c] = in.s() * w * (in.prior() == null ? 1.0 / k : in.prior()[c]);
                 mass += priorTerm[c];
             }
             priorMass = mass;
-            weighted = classWeights != null;
-            this.rowLoss = rowLoss;
-            g = gradient == null ? null : Reals.of(gradient);
-            gOffset = gradient == null ? 0 : (int) gradient.offset();
-            // Row-major logits: row by row, a few rows per tile. Otherwise column by column over a cache line of rows.
-            rowByRow = zColStride == 1;
-            tileRows = rowByRow ? Math.max(1, Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / k))
-                    : Math.max(MIN_COLUMN_MAJOR_TILE_ROWS, Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / k));
+            weighted = in.classWeights() != null;
+            this.rowLoss = rowLoss == null ? null : new Array(rowLoss);
+            g = gradient == null ? null : new Array(gradient);
         }
 
         /** Rows [from, to): their summed loss, added tile by tile in row order. */
-        double chunk(int from, int to) {
-            Tile t = new Tile(tileRows);
+        double chunk(Tile t, int from, int to) {
             double total = 0;
             for (int start = from; start < to; start += tileRows) {
                 total += tile(t, start, Math.min(to, start + tileRows));
@@ -211,241 +214,250 @@ final class CpuSoftmaxXent {
             return total;
         }
 
-        /** Rows [start, end), over the tile's unmasked rows: max, then exp-sum, then gradient. */
         private double tile(Tile t, int start, int end) {
-            int rows = 0;
-            for (int i = start; i < end; i++) {
-                double m = mask == null ? 1 : mask[i];
-                if (m == 0) {
-                    if (rowLoss != null) {
-                        rowLoss[i] = 0;
-                    }
-                    if (g != null) {
-                        for (int c = 0; c < k; c++) {
-                            g.set(gOffset + i * k + c, 0);
-                        }
-                    }
-                    continue;
-                }
-                t.row[rows] = i;
-                t.m[rows] = m;
-                t.z[rows] = zOffset + i * zRowStride;
-                t.y[rows] = y == null ? classes[i] : yOffset + i * yRowStride;
-                t.g[rows] = gOffset + i * k;
-                t.max[rows] = Double.NEGATIVE_INFINITY;
-                t.sum[rows] = 0;
-                t.dot[rows] = 0;
-                t.mass[rows] = 0;
-                rows++;
+            t.load(start, end - start);
+            kernel.sums(t, this);
+            if (score) {
+                kernel.logSums(t);
             }
-            if (rows == 0) {
-                return 0;
-            }
-            if (rowByRow) {
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < k; c++) {
-                        t.max[r] = Math.max(t.max[r], z.get(t.z[r] + c * zColStride));
-                    }
-                }
-            } else {
-                for (int c = 0; c < k; c++) {
-                    for (int r = 0; r < rows; r++) {
-                        t.max[r] = Math.max(t.max[r], z.get(t.z[r] + c * zColStride));
-                    }
-                }
-            }
-            expPass(t, rows);
             double total = 0;
-            for (int r = 0; r < rows; r++) {
-                if (y == null) { // the labelled class's share of Σ w t (z - M), and of Σ w t
-                    int label = t.y[r];
-                    t.dot[r] += labelScale[label] * (z.get(t.z[r] + label * zColStride) - t.max[r]);
-                    t.mass[r] = labelScale[label];
+            for (int r = 0; r < t.rows; r++) {
+                double m = t.m[r];
+                if (classes != null && m != 0) { // the labelled class's share of Σ w t (z - M), and of Σ w t
+                    int label = (int) t.label[r];
+                    double scale = labelScale[label];
+                    t.mass[r] = scale;
+                    if (scale != 0) { // a 0 target at a -inf logit contributes nothing
+                        t.dot[r] += scale * (t.z[t.at(r, label)] - t.max[r]);
+                    }
                 }
-                t.mass[r] += priorMass;
-                double loss = t.m[r] * (Math.log(t.sum[r]) * t.mass[r] - t.dot[r]);
-                if (rowLoss != null) {
-                    rowLoss[t.row[r]] = loss;
+                double mass = t.mass[r] + priorMass;
+                if (score) {
+                    double loss = m == 0 ? 0 : m * (t.loss[r] * mass - t.dot[r]);
+                    t.loss[r] = loss;
+                    total += loss;
                 }
-                total += loss;
+                t.factor[r] = m * (weighted ? mass : 1) / t.sum[r]; // p's factor on e^(z - M)
             }
             if (g != null) {
-                gradientPass(t, rows);
+                // padding rows of a column-major tile: their factor is finite (their logits are 0) and their m is 0
+                Arrays.fill(t.factor, t.rows, t.factor.length, 0);
+                kernel.gradient(t, this);
+                if (classes != null) {
+                    for (int r = 0; r < t.rows; r++) {
+                        if (t.m[r] != 0) {
+                            int label = (int) t.label[r];
+                            t.g[t.at(r, label)] -= t.m[r] * labelScale[label];
+                        }
+                    }
+                }
+                t.store(g, t.g, start);
+            }
+            if (rowLoss != null) {
+                rowLoss.write(start, t.loss, 0, t.rows, t.floats);
             }
             return total;
         }
-
-        /**
-         * {@code e = e^(z - M)} once per element: summed per row, kept in the gradient buffer for the gradient pass,
-         * with {@code Σ w t (z - M)} and the labels' part of {@code Σ w t} on the way.
-         */
-        private void expPass(Tile t, int rows) {
-            if (rowByRow) {
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < k; c++) {
-                        expElement(t, r, c);
-                    }
-                }
-            } else {
-                for (int c = 0; c < k; c++) {
-                    for (int r = 0; r < rows; r++) {
-                        expElement(t, r, c);
-                    }
-                }
-            }
-        }
-
-        private void expElement(Tile t, int r, int c) {
-            double d = z.get(t.z[r] + c * zColStride) - t.max[r];
-            double e = exp(d);
-            t.sum[r] += e;
-            if (g != null) {
-                g.set(t.g[r] + c, e);
-            }
-            if (y == null) {
-                t.dot[r] += priorTerm[c] * d;
-            } else {
-                double labelPart = labelScale[c] * y.get(t.y[r] + c * yColStride);
-                t.dot[r] += (labelPart + priorTerm[c]) * d;
-                t.mass[r] += labelPart;
-            }
-        }
-
-        /** {@code m·(p·scale - w t)} over the stored exps, {@code p = e / S}; scale is 1, or Σ w t with weights. */
-        private void gradientPass(Tile t, int rows) {
-            for (int r = 0; r < rows; r++) {
-                t.sum[r] = t.m[r] * (weighted ? t.mass[r] : 1) / t.sum[r]; // sum now holds p's factor on e
-            }
-            if (rowByRow) {
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < k; c++) {
-                        gradientElement(t, r, c);
-                    }
-                }
-            } else {
-                for (int c = 0; c < k; c++) {
-                    for (int r = 0; r < rows; r++) {
-                        gradientElement(t, r, c);
-                    }
-                }
-            }
-        }
-
-        private void gradientElement(Tile t, int r, int c) {
-            int at = t.g[r] + c;
-            double target = y == null ? (t.y[r] == c ? labelScale[c] + priorTerm[c] : priorTerm[c])
-                    : labelScale[c] * y.get(t.y[r] + c * yColStride) + priorTerm[c];
-            g.set(at, g.get(at) * t.sum[r] - t.m[r] * target);
-        }
     }
 
-    /** Per-row scratch of one tile (reused tile after tile by one chunk). */
-    private static final class Tile {
-        final int[] row;
-        /** Element offsets of each row in z, in the labels (dense) or the class index (sparse), in the gradient. */
-        final int[] z;
-        final int[] y;
-        final int[] g;
+    /** A tile of rows in scratch arrays (reused tile after tile by one chunk). */
+    static final class Tile {
+        final Job job;
+        /** Rows of the tile laid out (a multiple of the lanes in a column-major tile). */
+        final int capacity;
+        /** Element steps of a row and a class in the scratch arrays. */
+        final int rowStep;
+        final int colStep;
+        /** Rows of the batch in this tile. */
+        int rows;
+        final double[] z;
+        final double[] y;
+        /** The class index of each row (-1 where masked or padding), as a double for vector compares. */
+        final double[] label;
         final double[] m;
+        final double[] g;
         final double[] max;
         final double[] sum;
-        /** {@code Σ_k w_k t_k (z_k - M)}. */
         final double[] dot;
-        /** {@code Σ_k w_k t_k}. */
         final double[] mass;
+        final double[] loss;
+        final double[] factor;
+        /** Staging for bulk copies: FLOAT buffers are read into it, transposes go through it. */
+        final float[] floats;
+        final double[] doubles;
 
-        Tile(int rows) {
-            row = new int[rows];
-            z = new int[rows];
-            y = new int[rows];
-            g = new int[rows];
-            m = new double[rows];
-            max = new double[rows];
-            sum = new double[rows];
-            dot = new double[rows];
-            mass = new double[rows];
+        Tile(Job job) {
+            this.job = job;
+            capacity = job.tileRows;
+            rowStep = job.rowMajor ? job.paddedK : 1;
+            colStep = job.rowMajor ? 1 : capacity;
+            int size = capacity * job.paddedK;
+            z = new double[size];
+            y = job.y == null ? null : new double[size];
+            g = new double[size];
+            if (job.paddedK > job.k) { // padding columns: e^(-inf) = 0 and a 0 target, so they count for nothing
+                for (int r = 0; r < capacity; r++) {
+                    Arrays.fill(z, r * rowStep + job.k, (r + 1) * rowStep, Double.NEGATIVE_INFINITY);
+                }
+            }
+            label = new double[capacity];
+            m = new double[capacity];
+            max = new double[capacity];
+            sum = new double[capacity];
+            dot = new double[capacity];
+            mass = new double[capacity];
+            loss = new double[capacity];
+            factor = new double[capacity];
+            floats = new float[size];
+            doubles = new double[size];
+        }
+
+        /** Index of (row, class) in the scratch arrays. */
+        int at(int r, int c) {
+            return r * rowStep + c * colStep;
+        }
+
+        /** Reads rows [start, start + rows) of logits, labels and mask; masked rows become 0, unread. */
+        void load(int start, int count) {
+            rows = count;
+            Job j = job;
+            for (int r = 0; r < capacity; r++) {
+                m[r] = r >= count ? 0 : j.mask == null ? 1 : j.mask[start + r];
+                label[r] = m[r] == 0 || j.classes == null ? -1 : j.classes[start + r];
+            }
+            read(j.z, z, start);
+            if (y != null) {
+                read(j.y, y, start);
+            }
+            for (int r = 0; r < capacity; r++) {
+                if (m[r] == 0) { // masked: padding, NaN or infinities there never reach the result
+                    clearRow(z, r);
+                    if (y != null) {
+                        clearRow(y, r);
+                    }
+                }
+            }
+        }
+
+        private void clearRow(double[] values, int r) {
+            for (int c = 0; c < job.k; c++) {
+                values[at(r, c)] = 0;
+            }
+        }
+
+        /** Rows [start, start + rows) of an [N,K] array into the scratch layout, in bulk along its contiguous axis. */
+        private void read(Array a, double[] dst, int start) {
+            int k = job.k;
+            if (a.colStride == 1 && (a.rowStride == k || rows == 1)) { // one block of whole rows
+                int at = a.offset + start * a.rowStride;
+                if (rowStep == k && colStep == 1) {
+                    a.read(at, dst, 0, rows * k, floats);
+                } else {
+                    a.read(at, doubles, 0, rows * k, floats);
+                    place(doubles, k, 1, dst, rowStep, colStep, rows, k);
+                }
+            } else if (a.rowStride == 1) { // column by column
+                boolean direct = rowStep == 1;
+                for (int c = 0; c < k; c++) {
+                    a.read(a.offset + start + c * a.colStride, direct ? dst : doubles, direct ? c * colStep : c * rows,
+                            rows, floats);
+                }
+                if (!direct) {
+                    place(doubles, 1, rows, dst, rowStep, colStep, rows, k);
+                }
+            } else if (a.colStride == 1) { // row by row (a view of wider rows)
+                for (int r = 0; r < rows; r++) {
+                    a.read(a.offset + (start + r) * a.rowStride, doubles, r * k, k, floats);
+                }
+                place(doubles, k, 1, dst, rowStep, colStep, rows, k);
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < k; c++) {
+                        dst[at(r, c)] = a.get(a.offset + (start + r) * a.rowStride + c * a.colStride);
+                    }
+                }
+            }
+        }
+
+        /** The tile's rows of {@code src} into a contiguous 'c' or 'f' [N,K] array, in bulk. */
+        void store(Array a, double[] src, int start) {
+            int k = job.k;
+            if (a.colStride == 1) { // 'c': one block of whole rows
+                if (rowStep == k && colStep == 1) {
+                    a.write(start * k, src, 0, rows * k, floats);
+                } else {
+                    place(src, rowStep, colStep, doubles, k, 1, rows, k);
+                    a.write(start * k, doubles, 0, rows * k, floats);
+                }
+            } else { // 'f': column by column
+                boolean direct = rowStep == 1;
+                if (!direct) {
+                    place(src, rowStep, colStep, doubles, 1, rows, rows, k);
+                }
+                for (int c = 0; c < k; c++) {
+                    a.write(start + c * job.n, direct ? src : doubles, direct ? c * colStep : c * rows, rows, floats);
+                }
+            }
+        }
+
+        /** Copies a rows x k block between two layouts given by their row and class steps. */
+        private static void place(double[] src, int srcRow, int srcCol, double[] dst, int dstRow, int dstCol, int rows,
+                int k) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < k; c++) {
+                    dst[r * dstRow + c * dstCol] = src[r * srcRow + c * srcCol];
+                }
+            }
         }
     }
 
-    /** FLOAT or DOUBLE elements of a native buffer, by absolute element index. */
-    private abstract static sealed class Reals permits Floats, Doubles {
-        abstract double get(int i);
+    /** A FLOAT or DOUBLE [N,K] (or [N,1]) array's native buffer, element offset and strides. */
+    static final class Array {
+        final FloatBuffer floats;
+        final DoubleBuffer doubles;
+        final int offset;
+        final int rowStride;
+        final int colStride;
 
-        abstract void set(int i, double v);
-
-        static Reals of(INDArray array) {
+        Array(INDArray array) {
             ByteBuffer bytes = nio(array);
-            return array.dataType() == DataType.FLOAT ? new Floats(bytes.asFloatBuffer())
-                    : new Doubles(bytes.asDoubleBuffer());
-        }
-    }
-
-    private static final class Floats extends Reals {
-        private final FloatBuffer buffer;
-
-        Floats(FloatBuffer buffer) {
-            this.buffer = buffer;
+            floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
+            doubles = floats == null ? bytes.asDoubleBuffer() : null;
+            offset = (int) array.offset();
+            rowStride = array.rank() == 2 ? array.stride(0) : 1;
+            colStride = array.rank() == 2 ? array.stride(1) : 1;
         }
 
-        @Override
         double get(int i) {
-            return buffer.get(i);
+            return floats != null ? floats.get(i) : doubles.get(i);
         }
 
-        @Override
-        void set(int i, double v) {
-            buffer.put(i, (float) v);
-        }
-    }
-
-    private static final class Doubles extends Reals {
-        private final DoubleBuffer buffer;
-
-        Doubles(DoubleBuffer buffer) {
-            this.buffer = buffer;
-        }
-
-        @Override
-        double get(int i) {
-            return buffer.get(i);
+        /** {@code len} elements from {@code at} into {@code dst[off..]}, through {@code staging} for FLOAT. */
+        void read(int at, double[] dst, int off, int len, float[] staging) {
+            if (floats == null) {
+                doubles.get(at, dst, off, len);
+                return;
+            }
+            floats.get(at, staging, 0, len);
+            for (int i = 0; i < len; i++) {
+                dst[off + i] = staging[i];
+            }
         }
 
-        @Override
-        void set(int i, double v) {
-            buffer.put(i, v);
+        /** {@code len} elements of {@code src[off..]} to {@code at}, rounded through {@code staging} for FLOAT. */
+        void write(int at, double[] src, int off, int len, float[] staging) {
+            if (floats == null) {
+                doubles.put(at, src, off, len);
+                return;
+            }
+            for (int i = 0; i < len; i++) {
+                staging[i] = (float) src[off + i];
+            }
+            floats.put(at, staging, 0, len);
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-
-    private static final double LOG2_E = 1.4426950408889634;
-    /** ln 2 split so that {@code n·LN2_HIGH} is exact for the n that occur (fdlibm's constants). */
-    private static final double LN2_HIGH = 0.6931471803691238;
-    private static final double LN2_LOW = 1.9082149292705877e-10;
-    /** Below this, e^x is subnormal or 0 and counts for nothing next to the row's e^0 = 1. */
-    private static final double EXP_UNDERFLOW = -708;
-
-    /**
-     * {@code e^x} for {@code x <= 0} (NaN stays NaN) within 3 ulp of {@link Math#exp}: {@code x = n·ln2 + r},
-     * {@code |r| <= ln2/2}, {@code e^r} by its degree-12 Taylor polynomial (truncation < 2e-16) in Estrin's form,
-     * times {@code 2^n}. Inlined in the element loops it measured about 1.6x faster than the {@code Math.exp}
-     * intrinsic, a call the JIT cannot overlap with the neighbouring iterations; exp is most of the kernel's time.
-     */
-    static double exp(double x) {
-        if (!(x > EXP_UNDERFLOW)) {
-            return x == x ? 0 : x;
-        }
-        double n = Math.rint(x * LOG2_E);
-        double r = Math.fma(-n, LN2_LOW, Math.fma(-n, LN2_HIGH, x));
-        double r2 = r * r;
-        double r4 = r2 * r2;
-        double low = Math.fma(r2, Math.fma(r, 1.0 / 6, 0.5), 1 + r);
-        double middle = Math.fma(r2, Math.fma(r, 1.0 / 5_040, 1.0 / 720), Math.fma(r, 1.0 / 120, 1.0 / 24));
-        double high = Math.fma(r2, Math.fma(r, 1.0 / 39_916_800, 1.0 / 3_628_800),
-                Math.fma(r, 1.0 / 362_880, 1.0 / 40_320));
-        double poly = Math.fma(r4 * r4, Math.fma(r4, 1.0 / 479_001_600, high), Math.fma(r4, middle, low));
-        return poly * Double.longBitsToDouble(((long) n + 1023) << 52);
-    }
 
     /** The whole native buffer of the array (views included: their {@code offset()} counts from its start). */
     private static ByteBuffer nio(INDArray array) {
@@ -541,14 +553,7 @@ final class CpuSoftmaxXent {
         }
     }
 
-    /** Same shape and type as {@code like}, rows of K consecutive elements one after the other, in direct memory. */
-    private static boolean isContiguousLike(INDArray gradient, INDArray like) {
-        return gradient.dataType() == like.dataType() && gradient.equalShapes(like) && reachable(gradient)
-                && (gradient.size(1) == 1 || gradient.stride(1) == 1)
-                && (gradient.size(0) == 1 || gradient.stride(0) == gradient.size(1));
-    }
-
-    private static int roundUp(int value, int multiple) {
+    static int roundUp(int value, int multiple) {
         return (value + multiple - 1) / multiple * multiple;
     }
 

@@ -39,8 +39,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * {@code LossMCXENT(weights)} gives on smoothed labels). With {@link LossSparseMCXENT} the labels are class indices
  * {@code [N,1]} and no {@code [N,K]} target is built. With {@link LossBinaryXENT} the prior is 0.5 per output (Keras
  * and ND4J sigmoid semantics). Any other base is called with the smoothed labels. At {@code s = 0} the base is called
- * as it is. On the CPU backend the fused form runs as one pass over the arrays' buffers ({@link CpuSoftmaxXent});
- * elsewhere (CUDA, HALF/BFLOAT16) as whole-array ND4J ops; both work with {@code z - max z}, exact in float32 too.
+ * as it is. On the CPU backend the fused form runs as one pass over the arrays' buffers (a SIMD kernel on the JDK's
+ * {@code jdk.incubator.vector} module when the JVM has it, else a scalar one); elsewhere (CUDA, HALF/BFLOAT16) as
+ * whole-array ND4J ops; all work with {@code z - max z}, exact in float32 too. A {@code -inf} logit under a positive
+ * target is a score of {@code +Infinity} with a finite gradient.
  * A class-conditional prior ({@link #classConditional}: row c of a K×K matrix is the target of class c) builds the
  * target {@code (1 - s)·y + s·(y·P)} once and takes the same paths with it.
  *
@@ -224,12 +226,11 @@ public final class LossLabelSmoothing implements ILossFunction {
         Call call = call(labels, preOutput, activationFn, mask);
         double score = switch (call.path()) {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
-            case GENERIC -> denseBase().computeScore(smoothedLabels(call.labels(), preOutput), preOutput, activationFn,
-                    mask, average);
-            case FUSED, SPARSE -> call.kernel() ? kernel(call, preOutput, mask, null, null)
-                    : lossColumn(call, mask).sumNumber().doubleValue();
+            case GENERIC -> denseBase().computeScore(smoothedLabels(call.labels(), preOutput), preOutput, activationFn, mask,
+                    average);
+            case FUSED -> fused(call, preOutput, mask, SoftmaxXent.Output.SCORE).score();
         };
-        return average && call.isFused() ? score / preOutput.size(0) : score;
+        return average && call.path() == Path.FUSED ? score / preOutput.size(0) : score;
     }
 
     @Override
@@ -237,9 +238,9 @@ public final class LossLabelSmoothing implements ILossFunction {
         Call call = call(labels, preOutput, activationFn, mask);
         return switch (call.path()) {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
-            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call.labels(), preOutput), preOutput,
-                    activationFn, mask);
-            case FUSED, SPARSE -> call.kernel() ? kernelScoreArray(call, preOutput, mask) : lossColumn(call, mask);
+            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call.labels(), preOutput), preOutput, activationFn,
+                    mask);
+            case FUSED -> fused(call, preOutput, mask, SoftmaxXent.Output.ROW_LOSSES).rowLosses();
         };
     }
 
@@ -251,8 +252,7 @@ public final class LossLabelSmoothing implements ILossFunction {
             case BASE -> base.computeGradient(labels, preOutput.dup(), activationFn, mask);
             case GENERIC -> denseBase().computeGradient(smoothedLabels(call.labels(), preOutput), preOutput.dup(),
                     activationFn, mask);
-            case FUSED, SPARSE -> call.kernel() ? kernelGradient(call, preOutput, mask).getSecond()
-                    : gradient(call, softmax(call.logits()), mask);
+            case FUSED -> fused(call, preOutput, mask, SoftmaxXent.Output.GRADIENT).gradient();
         };
     }
 
@@ -267,13 +267,9 @@ public final class LossLabelSmoothing implements ILossFunction {
                 return denseBase().computeGradientAndScore(smoothedLabels(call.labels(), preOutput), preOutput.dup(),
                         activationFn, mask, average);
             default:
-                if (call.kernel()) {
-                    Pair<Double, INDArray> both = kernelGradient(call, preOutput, mask);
-                    return average ? new Pair<>(both.getFirst() / preOutput.size(0), both.getSecond()) : both;
-                }
-                double score = lossColumn(call, mask).sumNumber().doubleValue();
-                INDArray grad = gradient(call, softmax(call.logits()), mask);
-                return new Pair<>(average ? score / preOutput.size(0) : score, grad);
+                SoftmaxXent.Result both = fused(call, preOutput, mask, SoftmaxXent.Output.SCORE_AND_GRADIENT);
+                double score = both.score();
+                return new Pair<>(average ? score / preOutput.size(0) : score, both.gradient());
         }
     }
 
@@ -290,24 +286,17 @@ public final class LossLabelSmoothing implements ILossFunction {
         BASE,
         /** The base applied to smoothed labels. */
         GENERIC,
-        /** Softmax cross-entropy with dense labels, from one softmax. */
-        FUSED,
-        /** Softmax cross-entropy with class-index labels, without a dense target. */
-        SPARSE
+        /** Softmax cross-entropy with a softmax activation, fused ({@link SoftmaxXent}; labels dense or indices). */
+        FUSED
     }
 
     /**
-     * A validated call: its path, the labels (class indices if {@code sparse}) and logits to compute with, whether the
-     * CPU kernel computes it, and the smoothing and prior the fused form applies to those labels (a class-conditional
-     * loss hands it its built target with s = 0). On the ND4J-op path masked entries are set to 0 in new arrays (class
-     * indices, and on the fused paths the masked rows of dense labels and logits), so that padding, NaN or infinities
-     * there never reach the result (0 × NaN is NaN); elsewhere they are the caller's arrays.
+     * A validated call: its path and the labels to compute with, and what the fused computation smooths them with.
+     * Off the fused path class indices are validated and set to 0 where masked, in a new array; on it they are the
+     * caller's (the computation validates them). A class-conditional prior reaches the fused computation as its dense
+     * target T with s = 0 (see {@link #call}).
      */
-    private record Call(Path path, INDArray labels, boolean sparse, INDArray logits, boolean kernel, double s,
-            Prior prior) {
-        boolean isFused() {
-            return path == Path.FUSED || path == Path.SPARSE;
-        }
+    private record Call(Path path, INDArray labels, boolean sparse, double s, Prior prior) {
     }
 
     private Call call(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
@@ -326,40 +315,20 @@ public final class LossLabelSmoothing implements ILossFunction {
                 && (mask == null || isPerExample(mask, preOutput)))) {
             path = Path.GENERIC;
         } else {
-            // Weighted sparse labels take the dense fused path on ND4J ops (the weights need the target's classes).
-            path = sparse && !hasClassWeights() ? Path.SPARSE : Path.FUSED;
+            path = Path.FUSED;
         }
-        if (path != Path.FUSED && path != Path.SPARSE) {
-            return new Call(path, sparse ? checkedIndices(labels, preOutput, mask) : labels, sparse, preOutput, false,
-                    smoothing, resolvedPrior);
+        if (path != Path.FUSED) {
+            return new Call(path, sparse ? checkedIndices(labels, preOutput, mask) : labels, sparse, smoothing,
+                    resolvedPrior);
         }
         if (resolvedPrior.isClassConditional()) {
             // The target T = (1-s)·Y + s·(Y·P) is built once; the fused form with t = T and s = 0 is exactly
             // LossMCXENT(weights) on labels T, from one log-softmax.
             INDArray target = smoothedLabels(sparse ? checkedIndices(labels, preOutput, mask) : labels, preOutput);
-            return fusedCall(Path.FUSED, target.castTo(preOutput.dataType()), false, preOutput, mask, 0, Prior.UNIFORM);
+            return new Call(path, target.castTo(preOutput.dataType()), false, 0, Prior.UNIFORM);
         }
-        return fusedCall(path, labels, sparse, preOutput, mask, smoothing, resolvedPrior);
-    }
-
-    /** A fused call computing {@code (1-s)·labels + s·prior} against preOutput, on the CPU kernel where it applies. */
-    private static Call fusedCall(Path path, INDArray labels, boolean sparse, INDArray preOutput, INDArray mask,
-            double s, Prior prior) {
-        // The one place the CPU kernel is chosen; it validates unmasked class indices itself, in its single pass.
-        if (CpuSoftmaxXent.supports(labels, sparse, preOutput, mask)) {
-            return new Call(path, labels, sparse, preOutput, true, s, prior);
-        }
-        INDArray checked = sparse ? checkedIndices(labels, preOutput, mask) : labels;
-        if (mask == null) {
-            return new Call(path, checked, sparse, preOutput, false, s, prior);
-        }
-        return new Call(path, sparse ? checked : zeroMaskedRows(checked, mask), sparse, zeroMaskedRows(preOutput, mask),
-                false, s, prior);
-    }
-
-    /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */
-    private static INDArray zeroMaskedRows(INDArray values, INDArray mask) {
-        return Targets.select(mask.reshape(values.size(0)).neq(0), values);
+        // the fused computation validates the unmasked class indices itself (the CPU kernels in their single pass)
+        return new Call(path, labels, sparse, smoothing, resolvedPrior);
     }
 
     /** Validates every input's shape and the custom prior's length. */
@@ -428,141 +397,24 @@ public final class LossLabelSmoothing implements ILossFunction {
                 ? new LossMCXENT(sparse.getSoftmaxClipEps(), sparse.getWeights()) : base;
     }
 
-    /** The call's labels, dense in the given type: class indices become one-hot rows (weighted sparse labels only). */
-    private static INDArray denseLabels(Call call, INDArray like) {
-        return call.sparse()
-                ? Targets.fromIndices(call.labels(), (int) like.size(1), 0, Prior.UNIFORM).castTo(like.dataType())
-                : call.labels().castTo(like.dataType());
-    }
-
     private boolean isSparse() {
         return base instanceof LossSparseMCXENT;
     }
 
-    /** Softmax into a new c-order array (whatever preOutput's order): the sparse path indexes it flat, row-major. */
-    private static INDArray softmax(INDArray preOutput) {
-        INDArray p = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
-        return Nd4j.exec((DynamicCustomOp) new SoftMax(preOutput, p, 1))[0];
-    }
-
     /**
-     * The CPU kernel ({@link CpuSoftmaxXent}): the summed loss, with the per-example losses into {@code rowLoss} and
-     * the gradient into {@code gradient} where they are non-null.
+     * The fused computation of a softmax cross-entropy call, on the path {@link SoftmaxXents} picks (the CPU kernels,
+     * or whole-array ND4J ops): the summed loss, the per-example losses or the gradient, as {@code output} asks.
      */
-    private double kernel(Call call, INDArray preOutput, INDArray mask, double[] rowLoss, INDArray gradient) {
-        double[] weights = hasClassWeights() ? ((LossMCXENT) base).getWeights().castTo(DataType.DOUBLE).toDoubleVector()
-                : null;
-        return CpuSoftmaxXent.run(call.labels(), call.sparse(), preOutput, mask, call.s(), weights,
-                call.prior().distribution(), rowLoss, gradient);
-    }
-
-    private INDArray kernelScoreArray(Call call, INDArray preOutput, INDArray mask) {
-        double[] rows = new double[(int) preOutput.size(0)];
-        kernel(call, preOutput, mask, rows, null);
-        return Nd4j.createFromArray(rows).reshape(rows.length, 1).castTo(preOutput.dataType());
-    }
-
-    /** The summed score and the gradient from one kernel pass; the gradient is a new c-order array. */
-    private Pair<Double, INDArray> kernelGradient(Call call, INDArray preOutput, INDArray mask) {
-        INDArray gradient = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
-        return new Pair<>(kernel(call, preOutput, mask, null, gradient), gradient);
+    private SoftmaxXent.Result fused(Call call, INDArray preOutput, INDArray mask, SoftmaxXent.Output output) {
+        double[] weights = hasClassWeights()
+                ? ((LossMCXENT) base).getWeights().castTo(DataType.DOUBLE).reshape(-1).toDoubleVector() : null;
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(call.labels(), call.sparse(), preOutput, mask, call.s(), weights,
+                call.prior().distribution());
+        return SoftmaxXents.choose(call.labels(), call.sparse(), preOutput, mask).run(in, output);
     }
 
     private boolean hasClassWeights() {
         return base instanceof LossMCXENT mcxent && mcxent.getWeights() != null;
-    }
-
-    /**
-     * Per-example loss {@code -Σ_k w_k t_k log p_k} with {@code t = (1-s)·y + s·prior} (w = 1 unweighted), as
-     * {@code [N,1]}, masked. Computed without a log-probability array from the shifted logits {@code x = z - max_k z_k}:
-     * {@code log p_k = x_k - lse}, so {@code loss = lse·Σ_k w_k t_k - Σ_k w_k t_k x_k}. Both keep float32 exact: the
-     * shift keeps every term as small as the logits' spread (with unshifted logits of 1e4 the two terms would cancel),
-     * and {@code lse = log1p(Σ_k exp(x_k) - 1)} keeps the max's {@code exp(0) = 1} out of the float sum, which would
-     * round away the rest for a confident row (whose loss at small s is that rest).
-     */
-    private INDArray lossColumn(Call call, INDArray mask) {
-        INDArray z = call.logits();
-        INDArray shifted = z.subColumnVector(z.max(true, 1));
-        INDArray atMax = shifted.eq(0).castTo(shifted.dataType());
-        INDArray rest = Transforms.exp(shifted, true).subi(atMax).sum(true, 1).addi(atMax.sum(true, 1).subi(1));
-        // [N,1] in double: ND4J's float log1p is log(1 + x) in float, which rounds a small x away
-        INDArray lse = Transforms.log1p(rest.castTo(DataType.DOUBLE), false).castTo(z.dataType());
-        INDArray weights = weights(z.dataType());
-        INDArray x = weights == null ? shifted : shifted.muliRowVector(weights);
-        INDArray column;
-        INDArray labelLogits;
-        if (call.path() == Path.SPARSE) { // unweighted, one class per row: the target's mass is 1
-            labelLogits = Nd4j.exec(new Gather(x.reshape(x.length()), flatIndices(call.labels(), x), 0))[0];
-            column = lse;
-        } else {
-            INDArray y = denseLabels(call, z);
-            labelLogits = Nd4j.getExecutioner().exec(new Dot(y, x, 1));
-            column = lse.muli(targetMass(call, y, weights));
-        }
-        column.subi(labelLogits.reshape(column.shape()).muli(1 - call.s()));
-        if (call.s() > 0) { // skipped at s = 0: 0 × (-inf) of a -inf logit would be NaN
-            column.subi(call.prior().expectation(x).muli(call.s()));
-        }
-        return masked(column, mask);
-    }
-
-    /**
-     * Gradient w.r.t. preOutput: {@code p - (1-s)·y - s·prior}; weighted, {@code p·Σ_k w_k t_k - w·t} with
-     * {@code t = (1-s)·y + s·prior} (LossMCXENT's weighted softmax gradient). Consumes {@code p}.
-     */
-    private INDArray gradient(Call call, INDArray p, INDArray mask) {
-        long numClasses = p.size(1);
-        INDArray weights = weights(p.dataType());
-        double s = call.s();
-        if (call.path() == Path.SPARSE) {
-            call.prior().addScaled(p, -s, 1);
-            INDArray updates = Nd4j.valueArrayOf(new long[] {p.size(0)}, 1 - s, p.dataType());
-            INDArray flat = p.reshape(p.length());
-            Nd4j.exec(DynamicCustomOp.builder("scatter_sub").addInputs(flat, flatIndices(call.labels(), p), updates)
-                    .addOutputs(flat).callInplace(true).build());
-            return masked(p, mask);
-        }
-        INDArray y = denseLabels(call, p);
-        if (weights == null) {
-            Nd4j.exec(new Axpy(y, p, p, -(1 - s)));
-            call.prior().addScaled(p, -s, 1);
-            return masked(p, mask);
-        }
-        p.muliColumnVector(targetMass(call, y, weights));
-        p.subi(y.mulRowVector(weights).muli(1 - s));
-        p.subiRowVector(call.prior().vector(numClasses, p.dataType()).muli(weights).muli(s));
-        return masked(p, mask);
-    }
-
-    /** Row-major positions {@code i*K + idx_i} of the labelled classes in a contiguous {@code [N,K]} array. */
-    private static INDArray flatIndices(INDArray classIndices, INDArray like) {
-        long n = like.size(0);
-        INDArray rowStarts = Nd4j.linspace(DataType.INT64, 0L, n, like.size(1)).reshape(n); // n = 1 gives a scalar
-        return rowStarts.addi(classIndices.reshape(n).castTo(DataType.INT64)); // never into the caller's indices
-    }
-
-    /** LossMCXENT's class weights as a vector of the given type, or null. */
-    private INDArray weights(DataType type) {
-        if (!hasClassWeights()) {
-            return null;
-        }
-        INDArray weights = ((LossMCXENT) base).getWeights();
-        return weights.castTo(type).reshape(weights.length());
-    }
-
-    /**
-     * Per-example mass of the weighted smoothed target, {@code Σ_k w_k t_k = (1-s)·Σ_k w_k y_k + s·Σ_k w_k prior_k}
-     * as {@code [N,1]} (w = 1 without class weights). The score multiplies it by lse; the weighted gradient by p.
-     */
-    private static INDArray targetMass(Call call, INDArray y, INDArray weights) {
-        INDArray labelMass = weights == null ? y.sum(true, 1) : y.mmul(weights.reshape(weights.length(), 1));
-        double priorMass = weights == null ? 1
-                : call.prior().vector(weights.length(), y.dataType()).muli(weights).sumNumber().doubleValue();
-        return labelMass.muli(1 - call.s()).addi(call.s() * priorMass);
-    }
-
-    private static INDArray masked(INDArray values, INDArray mask) {
-        return mask == null ? values : values.muliColumnVector(mask.castTo(values.dataType()).reshape(values.size(0), 1));
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,8 +25,20 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The CPU kernel against the plain-double hand formula ({@link Hand}), on every layout and label form it takes. */
+/**
+ * Each CPU kernel (scalar; SIMD at 1, 2, 4 and 8 double lanes) against the plain-double hand formula ({@link Hand}),
+ * on every layout and label form it takes.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("kernels")
 class CpuSoftmaxXentTest {
+
+    static List<SoftmaxXent> kernels() {
+        return Kernels.all();
+    }
+
+    @Parameter
+    SoftmaxXent kernel;
 
     private static final double[] WEIGHTS_5 = {0.5, 2, 1, 3, 0.25};
     private static final double[] PRIOR_5 = {0.4, 0.3, 0.1, 0.1, 0.1};
@@ -81,11 +95,11 @@ class CpuSoftmaxXentTest {
      * Runs the kernel with and without a gradient and checks the total, the per-row losses and the gradient against
      * the hand formula on the same (float32 or float64) inputs, and that no input changed.
      */
-    private static void assertMatchesHand(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask,
+    private void assertMatchesHand(INDArray labels, boolean sparse, INDArray preOutput, INDArray mask,
             double s, double[] weights, double[] prior) {
         int n = (int) preOutput.size(0);
         int k = (int) preOutput.size(1);
-        assertTrue(CpuSoftmaxXent.supports(labels, sparse, preOutput, mask), "supports");
+        assertTrue(kernel.supports(labels, sparse, preOutput, mask), "supports");
         INDArray labelsBefore = labels.dup();
         INDArray preOutputBefore = preOutput.dup();
         double[] maskValues = mask == null ? null : mask.castTo(DataType.DOUBLE).reshape(n).toDoubleVector();
@@ -94,17 +108,18 @@ class CpuSoftmaxXentTest {
         double[] expectedRows = Hand.rowLosses(z, y, s, weights, prior, maskValues);
         double[][] expectedGradient = Hand.gradient(z, y, s, weights, prior, maskValues);
 
-        double[] rows = new double[n];
-        Arrays.fill(rows, 7);
-        INDArray gradient = Nd4j.valueArrayOf(new long[] {n, k}, 7.0, preOutput.dataType());
-        double total = CpuSoftmaxXent.run(labels, sparse, preOutput, mask, s, weights, prior, rows, gradient);
-        double scoreOnly = CpuSoftmaxXent.run(labels, sparse, preOutput, mask, s, weights, prior, null, null);
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(labels, sparse, preOutput, mask, s, weights, prior);
+        SoftmaxXent.Result both = kernel.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT);
+        double total = both.score();
+        INDArray gradient = both.gradient();
+        double[] rows = values(kernel.run(in, SoftmaxXent.Output.ROW_LOSSES).rowLosses());
+        double scoreOnly = kernel.run(in, SoftmaxXent.Output.SCORE).score();
 
         double rtol = rtol(preOutput);
         double scale = Math.max(1, Hand.sum(expectedRows));
         assertClose(Hand.sum(expectedRows), total, rtol, rtol * 1e-3 * scale, "total");
         assertEquals(total, scoreOnly, "the score alone is the same sum");
-        assertClose(expectedRows, rows, rtol, rtol * 1e-3, "row losses");
+        assertClose(expectedRows, rows, rtol, rtol * 1e-3, "row losses"); // rounded to preOutput's type
         // float: e^(z-M) is kept in the float gradient between passes, and the result is rounded to float
         double gradientAtol = preOutput.dataType() == DataType.FLOAT ? 1e-7 : 1e-14;
         assertClose(Nd4j.create(expectedGradient), gradient, rtol, gradientAtol, "gradient");
@@ -300,11 +315,11 @@ class CpuSoftmaxXentTest {
         INDArray labels = sparse ? Nd4j.createFromArray(-1, -1, -1, -1).reshape(4, 1)
                 : Nd4j.valueArrayOf(new long[] {4, 3}, Float.NaN, DataType.FLOAT);
         INDArray mask = Nd4j.zeros(DataType.FLOAT, 4, 1);
-        double[] rows = {7, 7, 7, 7};
-        INDArray gradient = Nd4j.valueArrayOf(new long[] {4, 3}, 7f, DataType.FLOAT);
-        assertEquals(0.0, CpuSoftmaxXent.run(labels, sparse, z, mask, 0.1, null, null, rows, gradient));
-        assertArrayEquals(new double[4], rows);
-        assertEquals(Nd4j.zeros(DataType.FLOAT, 4, 3), gradient);
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(labels, sparse, z, mask, 0.1, null, null);
+        SoftmaxXent.Result both = kernel.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT);
+        assertEquals(0.0, both.score());
+        assertArrayEquals(new double[4], values(kernel.run(in, SoftmaxXent.Output.ROW_LOSSES).rowLosses()));
+        assertEquals(Nd4j.zeros(DataType.FLOAT, 4, 3), both.gradient());
     }
 
     // ---- parallel ---------------------------------------------------------------------------------------------------
@@ -324,40 +339,22 @@ class CpuSoftmaxXentTest {
         INDArray mask = Nd4j.ones(DataType.FLOAT, n, 1).putScalar(n / 2, 0);
         assertMatchesHand(labels, sparse, z, mask, 0.1, null, null);
 
-        INDArray commonGradient = Nd4j.create(DataType.FLOAT, n, k);
-        double[] commonRows = new double[n];
-        double common = CpuSoftmaxXent.run(labels, sparse, z, mask, 0.1, null, null, commonRows, commonGradient);
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(labels, sparse, z, mask, 0.1, null, null);
+        SoftmaxXent.Result common = kernel.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT);
+        INDArray commonRows = kernel.run(in, SoftmaxXent.Output.ROW_LOSSES).rowLosses();
         for (int threads : new int[] {1, 3}) {
             ForkJoinPool pool = new ForkJoinPool(threads); // a parallel stream runs in the pool it is called from
             try {
-                INDArray gradient = Nd4j.create(DataType.FLOAT, n, k);
-                double[] rows = new double[n];
-                double total = pool.submit(() -> CpuSoftmaxXent.run(labels, sparse, z, mask, 0.1, null, null, rows,
-                        gradient)).get();
-                assertEquals(common, total, threads + " threads: total");
-                assertArrayEquals(commonRows, rows, threads + " threads: rows");
-                assertEquals(commonGradient, gradient, threads + " threads: gradient");
+                SoftmaxXent.Result both = pool.submit(() -> kernel.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT))
+                        .get();
+                INDArray rows = pool.submit(() -> kernel.run(in, SoftmaxXent.Output.ROW_LOSSES).rowLosses()).get();
+                assertEquals(common.score(), both.score(), threads + " threads: total");
+                assertEquals(commonRows, rows, threads + " threads: rows");
+                assertEquals(common.gradient(), both.gradient(), threads + " threads: gradient");
             } finally {
                 pool.shutdown();
             }
         }
-    }
-
-    // ---- exp ----------------------------------------------------------------------------------------------------
-
-    @Test
-    void expIsWithinThreeUlpOfMathExpOverTheWholeRangeItTakes() {
-        java.util.Random random = new java.util.Random(26);
-        for (int i = 0; i < 1_000_000; i++) {
-            double x = -random.nextDouble() * (i % 3 == 0 ? 1 : i % 3 == 1 ? 40 : 708);
-            double expected = Math.exp(x);
-            assertEquals(expected, CpuSoftmaxXent.exp(x), 3 * Math.ulp(expected), "exp(" + x + ")");
-        }
-        assertEquals(1.0, CpuSoftmaxXent.exp(0.0), "e^0 is exactly 1: the row's maximum contributes exactly 1");
-        assertEquals(1.0, CpuSoftmaxXent.exp(-0.0));
-        assertEquals(0.0, CpuSoftmaxXent.exp(Double.NEGATIVE_INFINITY));
-        assertEquals(0.0, CpuSoftmaxXent.exp(-800));
-        assertTrue(Double.isNaN(CpuSoftmaxXent.exp(Double.NaN)));
     }
 
     // ---- bad input ----------------------------------------------------------------------------------------------
@@ -373,33 +370,24 @@ class CpuSoftmaxXentTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("badIndices")
-    void badUnmaskedIndexIsNamedAndNothingIsWritten(DataType type, double bad, String message) {
+    void badUnmaskedIndexIsNamed(DataType type, double bad, String message) {
         INDArray z = logits(DataType.FLOAT, 4, 3, 0, 23);
         INDArray idx = Nd4j.createFromArray(0.0, 2, bad, 1).reshape(4, 1).castTo(type);
-        double[] rows = {7, 7, 7, 7};
-        INDArray gradient = Nd4j.valueArrayOf(new long[] {4, 3}, 7f, DataType.FLOAT);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, null, rows, gradient));
-        assertTrue(e.getMessage().contains("class indices " + message), e.getMessage());
-        assertArrayEquals(new double[] {7, 7, 7, 7}, rows);
-        assertEquals(Nd4j.valueArrayOf(new long[] {4, 3}, 7f, DataType.FLOAT), gradient);
+        for (SoftmaxXent.Output output : SoftmaxXent.Output.values()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> kernel.run(new SoftmaxXent.Inputs(idx, true, z, null, 0.1, null, null), output));
+            assertTrue(e.getMessage().contains("class indices " + message), e.getMessage());
+        }
     }
 
     @Test
-    void wrongVectorLengthsAndGradientAreRefused() {
+    void wrongVectorLengthsAreRefused() {
         INDArray z = logits(DataType.FLOAT, 4, 3, 0, 24);
         INDArray idx = indices(4, 3, DataType.INT32);
-        assertThrows(IllegalArgumentException.class,
-                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, new double[2], null, null, null));
-        assertThrows(IllegalArgumentException.class,
-                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, new double[4], null, null));
-        assertThrows(IllegalArgumentException.class,
-                () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, null, new double[3], null));
-        for (INDArray gradient : List.of(Nd4j.create(DataType.FLOAT, new long[] {4, 3}, 'f'),
-                Nd4j.create(DataType.DOUBLE, 4, 3), Nd4j.create(DataType.FLOAT, 3, 4))) {
-            assertThrows(IllegalArgumentException.class,
-                    () -> CpuSoftmaxXent.run(idx, true, z, null, 0.1, null, null, null, gradient));
-        }
+        assertThrows(IllegalArgumentException.class, () -> kernel.run(
+                new SoftmaxXent.Inputs(idx, true, z, null, 0.1, new double[2], null), SoftmaxXent.Output.SCORE));
+        assertThrows(IllegalArgumentException.class, () -> kernel.run(
+                new SoftmaxXent.Inputs(idx, true, z, null, 0.1, null, new double[4]), SoftmaxXent.Output.SCORE));
     }
 
     @Test
@@ -407,24 +395,24 @@ class CpuSoftmaxXentTest {
         INDArray z = logits(DataType.FLOAT, 4, 3, 0, 25);
         INDArray y = oneHot(indices(4, 3, DataType.INT32), 3, DataType.FLOAT);
         INDArray idx = indices(4, 3, DataType.INT32);
-        assertTrue(CpuSoftmaxXent.supports(y, false, z, null));
-        assertTrue(CpuSoftmaxXent.supports(idx, true, z, Nd4j.ones(DataType.INT32, 4)));
-        assertTrue(CpuSoftmaxXent.supports(y.castTo(DataType.DOUBLE), false, z.castTo(DataType.DOUBLE), null));
+        assertTrue(kernel.supports(y, false, z, null));
+        assertTrue(kernel.supports(idx, true, z, Nd4j.ones(DataType.INT32, 4)));
+        assertTrue(kernel.supports(y.castTo(DataType.DOUBLE), false, z.castTo(DataType.DOUBLE), null));
 
-        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.HALF), false, z.castTo(DataType.HALF), null), "HALF");
-        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.BFLOAT16), false, z.castTo(DataType.BFLOAT16), null),
+        assertFalse(kernel.supports(y.castTo(DataType.HALF), false, z.castTo(DataType.HALF), null), "HALF");
+        assertFalse(kernel.supports(y.castTo(DataType.BFLOAT16), false, z.castTo(DataType.BFLOAT16), null),
                 "BFLOAT16");
-        assertFalse(CpuSoftmaxXent.supports(idx, true, z.castTo(DataType.HALF), null), "HALF logits, index labels");
-        assertFalse(CpuSoftmaxXent.supports(y, false, z, Nd4j.ones(DataType.FLOAT, 4, 3)), "per-output mask");
-        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.DOUBLE), false, z, null), "label type differs");
-        assertFalse(CpuSoftmaxXent.supports(y.castTo(DataType.INT32), false, z, null), "integer one-hot labels");
-        assertFalse(CpuSoftmaxXent.supports(y, true, z, null), "dense labels as indices");
-        assertFalse(CpuSoftmaxXent.supports(idx, false, z, null), "indices as dense labels");
-        assertFalse(CpuSoftmaxXent.supports(idx.castTo(DataType.HALF), true, z, null), "HALF indices");
-        assertFalse(CpuSoftmaxXent.supports(idx, true, z, Nd4j.ones(DataType.BOOL, 4, 1)), "BOOL mask");
-        assertFalse(CpuSoftmaxXent.supports(y.reshape(4, 3, 1), false, z.reshape(4, 3, 1), null), "rank 3");
-        assertFalse(CpuSoftmaxXent.supports(y.getRows(0, 1), false, z, null), "shape differs");
-        assertFalse(CpuSoftmaxXent.supports(Nd4j.create(DataType.FLOAT, 0, 3), false,
+        assertFalse(kernel.supports(idx, true, z.castTo(DataType.HALF), null), "HALF logits, index labels");
+        assertFalse(kernel.supports(y, false, z, Nd4j.ones(DataType.FLOAT, 4, 3)), "per-output mask");
+        assertFalse(kernel.supports(y.castTo(DataType.DOUBLE), false, z, null), "label type differs");
+        assertFalse(kernel.supports(y.castTo(DataType.INT32), false, z, null), "integer one-hot labels");
+        assertFalse(kernel.supports(y, true, z, null), "dense labels as indices");
+        assertFalse(kernel.supports(idx, false, z, null), "indices as dense labels");
+        assertFalse(kernel.supports(idx.castTo(DataType.HALF), true, z, null), "HALF indices");
+        assertFalse(kernel.supports(idx, true, z, Nd4j.ones(DataType.BOOL, 4, 1)), "BOOL mask");
+        assertFalse(kernel.supports(y.reshape(4, 3, 1), false, z.reshape(4, 3, 1), null), "rank 3");
+        assertFalse(kernel.supports(y.getRows(0, 1), false, z, null), "shape differs");
+        assertFalse(kernel.supports(Nd4j.create(DataType.FLOAT, 0, 3), false,
                 Nd4j.create(DataType.FLOAT, 0, 3), null), "empty");
     }
 }

@@ -32,7 +32,9 @@ final class Hand {
             for (int c = 0; c < k; c++) {
                 double w = weights == null ? 1 : weights[c];
                 double t = (1 - s) * labels[i][c] + s * (prior == null ? 1.0 / k : prior[c]);
-                out[i] -= m * w * t * logP[c];
+                if (w * t != 0) { // a 0 target contributes nothing, also where log p is -inf
+                    out[i] -= m * w * t * logP[c];
+                }
             }
         }
         return out;

@@ -312,29 +312,29 @@ class PipelineSafetyTest {
     // ---- float32 with large logits ------------------------------------------------------------------------------------
 
     static Stream<Arguments> float32Paths() {
-        return Stream.of(true, false).flatMap(kernel -> Stream.of(1e3, 1e4).flatMap(offset -> Stream.of(
-                Arguments.of(kernel, offset, "dense", false, null, null),
-                Arguments.of(kernel, offset, "weighted", false, WEIGHTS, null),
-                Arguments.of(kernel, offset, "custom prior", false, null, PRIOR),
-                Arguments.of(kernel, offset, "sparse", true, null, null),
-                Arguments.of(kernel, offset, "weighted sparse", true, WEIGHTS, null))));
+        return KernelVersusOpsTest.paths().stream().flatMap(path -> Stream.of(1e3, 1e4).flatMap(offset -> Stream.of(
+                Arguments.of(path, offset, "dense", false, null, null),
+                Arguments.of(path, offset, "weighted", false, WEIGHTS, null),
+                Arguments.of(path, offset, "custom prior", false, null, PRIOR),
+                Arguments.of(path, offset, "sparse", true, null, null),
+                Arguments.of(path, offset, "weighted sparse", true, WEIGHTS, null))));
     }
 
     /**
      * Within 1e-6 relative of a double-precision reference computed from the same float32 inputs, for logits around
-     * 1e3 and 1e4, on every fused path, in the CPU kernel and on the ND4J-op path.
+     * 1e3 and 1e4, on every fused path, in each CPU kernel and on the ND4J-op path.
      */
-    @ParameterizedTest(name = "kernel {0}, offset {1}: {2}")
+    @ParameterizedTest(name = "{0}, offset {1}: {2}")
     @MethodSource("float32Paths")
-    void float32StaysExactForLargeLogits(boolean kernel, double offset, String name, boolean sparse, double[] w,
-            double[] prior) {
-        if (!kernel) {
-            CpuSoftmaxXent.withoutKernel(() -> {
-                float32StaysExactForLargeLogits(true, offset, name, sparse, w, prior);
-                return null;
-            });
-            return;
-        }
+    void float32StaysExactForLargeLogits(SoftmaxXents.Path path, double offset, String name, boolean sparse,
+            double[] w, double[] prior) {
+        SoftmaxXents.forcing(path, () -> {
+            float32StaysExact(offset, sparse, w, prior);
+            return null;
+        });
+    }
+
+    private static void float32StaysExact(double offset, boolean sparse, double[] w, double[] prior) {
         Nd4j.getRandom().setSeed(11);
         INDArray z = Nd4j.randn(DataType.FLOAT, 6, 4).muli(3).addi(offset);
         double[] idx = {0, 3, 1, 2, 3, 1};
@@ -361,9 +361,9 @@ class PipelineSafetyTest {
      * A confident row at a small s: the loss is about s times the logits' spread, so the float32 rounding of
      * {@code log Σ exp} near {@code log 1} must not reach it (it did on the ND4J-op path through {@code -log max p}).
      */
-    @ParameterizedTest(name = "kernel {0}")
-    @ValueSource(booleans = {true, false})
-    void float32StaysExactForAConfidentRowAtSmallSmoothing(boolean kernel) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.github.labelsmoothing.KernelVersusOpsTest#paths")
+    void float32StaysExactForAConfidentRowAtSmallSmoothing(SoftmaxXents.Path path) {
         double s = 1e-4;
         INDArray z = Nd4j.createFromArray(new float[][] {{16, 0, -2}, {-3, 9, 1}});
         double[][] y = {{1, 0, 0}, {0, 1, 0}};
@@ -376,7 +376,7 @@ class PipelineSafetyTest {
                         .toDoubleVector(),
                 new LossLabelSmoothing(s, new LossMCXENT(), new double[] {0.2, 0.3, 0.5})
                         .computeScoreArray(labels, z, SOFTMAX, null).toDoubleVector()};
-        double[][] got = kernel ? scores.get() : CpuSoftmaxXent.withoutKernel(scores);
+        double[][] got = SoftmaxXents.forcing(path, scores);
         assertClose(rows, got[0], 1e-6, 0, "dense");
         assertClose(rows, got[1], 1e-6, 0, "sparse");
         double[] prior = Hand.rowLosses(z.castTo(DataType.DOUBLE).toDoubleMatrix(), y, s, null,

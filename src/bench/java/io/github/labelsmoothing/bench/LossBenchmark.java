@@ -27,11 +27,13 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code computeGradient}), inside a training-style workspace: ours vs DL4J's {@code LossMCXENT} on labels smoothed
  * beforehand (the smoothing itself not timed) vs ND4J's SameDiff {@code softmaxCrossEntropy(..., labelSmoothing)}
  * with its gradient; ours with dense and class-index labels, on the CPU kernel and on the ND4J-op path (a fork with the
- * kernel switched off); and our {@code computeGradientAndScore}. preOutput is in 'f' order, as a dense layer gives it.
+ * kernel switched off); and our {@code computeGradientAndScore}. preOutput is in 'f' order, as a dense layer gives it,
+ * or 'c'. Which CPU kernel runs depends on the JVM: the SIMD one with {@code --add-modules jdk.incubator.vector} (the
+ * bench profile's default), the scalar one without ({@code -Dbench.jvmArgs=-Dnone}).
  */
 @State(Scope.Thread)
 public class LossBenchmark {
-    /** CpuSoftmaxXent.SWITCH (package-private there). */
+    /** SoftmaxXents.SWITCH (package-private there). */
     static final String KERNEL_SWITCH = "io.github.labelsmoothing.cpuKernel";
     static final double S = 0.1;
     static final IActivation SOFTMAX = Activation.SOFTMAX.getActivationFunction();
@@ -49,8 +51,8 @@ public class LossBenchmark {
     /** The logits in the layout a layer hands the loss. */
     INDArray logits;
 
-    /** Layout of preOutput: 'f' as DL4J's dense layers hand it to the loss (the default), or 'c'. */
-    @Param({"f"})
+    /** Layout of preOutput: 'f' as DL4J's dense layers hand it to the loss, or 'c'. */
+    @Param({"f", "c"})
     public String order;
 
     @Setup

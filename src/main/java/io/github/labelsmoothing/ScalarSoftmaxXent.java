@@ -1,0 +1,99 @@
+package io.github.labelsmoothing;
+
+/**
+ * The CPU kernel in plain Java: row-major tiles, one loop per row and pass that C2 unrolls around an inlined
+ * {@link #exp}. Runs on every JVM; the SIMD kernel replaces it where the {@code jdk.incubator.vector} module is readable.
+ */
+final class ScalarSoftmaxXent extends CpuSoftmaxXent {
+
+    @Override
+    int lanes() {
+        return 1;
+    }
+
+    /** Always row by row: a row's loops run over contiguous scratch whatever the arrays' layout. */
+    @Override
+    boolean rowMajor(int k, boolean rowsContiguous) {
+        return true;
+    }
+
+    @Override
+    void sums(Tile t, Job job) {
+        int k = job.k;
+        double[] z = t.z;
+        double[] y = t.y;
+        double[] g = t.g;
+        double[] labelScale = job.labelScale;
+        double[] priorTerm = job.priorTerm;
+        for (int r = 0; r < t.rows; r++) {
+            int base = r * k;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < k; c++) {
+                max = Math.max(max, z[base + c]);
+            }
+            double sum = 0;
+            double dot = 0;
+            double mass = 0;
+            for (int c = 0; c < k; c++) {
+                double x = z[base + c] - max;
+                double e = exp(x);
+                g[base + c] = e;
+                sum += e;
+                double labelPart = y == null ? 0 : labelScale[c] * y[base + c];
+                double target = labelPart + priorTerm[c];
+                mass += labelPart;
+                dot += target == 0 ? 0 : target * x; // a 0 target at a -inf logit counts for nothing
+            }
+            t.max[r] = max;
+            t.sum[r] = sum;
+            t.dot[r] = dot;
+            t.mass[r] = mass;
+        }
+    }
+
+    @Override
+    void gradient(Tile t, Job job) {
+        for (int r = 0; r < t.rows; r++) {
+            double factor = t.factor[r];
+            double m = t.m[r];
+            for (int i = r * job.k, c = 0; c < job.k; i++, c++) {
+                double target = (t.y == null ? 0 : job.labelScale[c] * t.y[i]) + job.priorTerm[c];
+                t.g[i] = t.g[i] * factor - m * target;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "scalar";
+    }
+
+    private static final double LOG2_E = 1.4426950408889634;
+    /** ln 2 split so that {@code n·LN2_HIGH} is exact for the n that occur (fdlibm's constants). */
+    private static final double LN2_HIGH = 0.6931471803691238;
+    private static final double LN2_LOW = 1.9082149292705877e-10;
+    /** Below this, e^x is subnormal or 0 and counts for nothing next to the row's e^0 = 1. */
+    private static final double EXP_UNDERFLOW = -708;
+
+    /**
+     * {@code e^x} for {@code x <= 0} (NaN stays NaN) within 3 ulp of {@link Math#exp}: {@code x = n·ln2 + r},
+     * {@code |r| <= ln2/2}, {@code e^r} by its degree-12 Taylor polynomial (truncation < 2e-16) in Estrin's form,
+     * times {@code 2^n}. Inlined in the element loops it measured about 1.6x faster than the {@code Math.exp}
+     * intrinsic, a call the JIT cannot overlap with the neighbouring iterations; exp is most of the kernel's time.
+     */
+    static double exp(double x) {
+        if (!(x > EXP_UNDERFLOW)) {
+            return x == x ? 0 : x;
+        }
+        double n = Math.rint(x * LOG2_E);
+        double r = Math.fma(-n, LN2_LOW, Math.fma(-n, LN2_HIGH, x));
+        double r2 = r * r;
+        double r4 = r2 * r2;
+        double low = Math.fma(r2, Math.fma(r, 1.0 / 6, 0.5), 1 + r);
+        double middle = Math.fma(r2, Math.fma(r, 1.0 / 5_040, 1.0 / 720), Math.fma(r, 1.0 / 120, 1.0 / 24));
+        double high = Math.fma(r2, Math.fma(r, 1.0 / 39_916_800, 1.0 / 3_628_800),
+                Math.fma(r, 1.0 / 362_880, 1.0 / 40_320));
+        double poly = Math.fma(r4 * r4, Math.fma(r4, 1.0 / 479_001_600, high), Math.fma(r4, middle, low));
+        return poly * Double.longBitsToDouble(((long) n + 1023) << 52);
+    }
+}

@@ -1,0 +1,189 @@
+package io.github.labelsmoothing;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU kernel on the JDK's {@code jdk.incubator.vector} module (SIMD {@code exp}, one vector op per lane group):
+ * column-major tiles (an 'f'-order preOutput, or few classes) are computed across rows, a vector of rows per class;
+ * row-major tiles (a 'c'-order preOutput with many classes) along the classes of each row. Doubles throughout, as the
+ * scalar kernel, so float32 stays exact. Compiled apart from the other sources (needs {@code --add-modules
+ * jdk.incubator.vector}) and loaded by name by {@link SoftmaxXents} only when the JVM has the module; uses only API
+ * present from JDK 17 to 25 ({@code fromArray}, {@code intoArray}, {@code lanewise}, {@code reduceLanes}).
+ */
+final class VectorSoftmaxXent extends CpuSoftmaxXent {
+    /** A 'c'-order tile goes row by row from this many vectors per row on (padding costs at most a quarter). */
+    private static final int MIN_ROW_VECTORS = 4;
+
+    /** The test-only {@link SoftmaxXents#VECTOR_BITS} (64 to 512 bits), or 0 for the CPU's preferred vectors. */
+    private static final int FORCED_BITS = Integer.getInteger(SoftmaxXents.VECTOR_BITS, 0);
+    /** Static final, as C2 turns vector operations into SIMD instructions only for a constant species. */
+    private static final VectorSpecies<Double> SPECIES = FORCED_BITS == 0 ? DoubleVector.SPECIES_PREFERRED
+            : VectorSpecies.of(double.class, VectorShape.forBitSize(FORCED_BITS));
+    private static final int LANES = SPECIES.length();
+
+    private VectorSoftmaxXent() {
+    }
+
+    /**
+     * The kernel on the CPU's preferred vectors if they are at least 256 bits wide, else null (narrower vectors gain
+     * too little over the scalar kernel); on the forced width if {@link SoftmaxXents#VECTOR_BITS} is set.
+     */
+    static SoftmaxXent create() {
+        return FORCED_BITS == 0 && SPECIES.vectorBitSize() < 256 ? null : new VectorSoftmaxXent();
+    }
+
+    @Override
+    int lanes() {
+        return LANES;
+    }
+
+    @Override
+    boolean rowMajor(int k, boolean rowsContiguous) {
+        return rowsContiguous && k >= MIN_ROW_VECTORS * LANES;
+    }
+
+    @Override
+    void sums(Tile t, Job job) {
+        if (job.rowMajor) {
+            rowSums(t, job);
+        } else {
+            columnSums(t, job);
+        }
+    }
+
+    @Override
+    void gradient(Tile t, Job job) {
+        if (job.rowMajor) {
+            rowGradient(t, job);
+        } else {
+            columnGradient(t, job);
+        }
+    }
+
+    @Override
+    void logSums(Tile t) {
+        int whole = SPECIES.loopBound(t.rows);
+        for (int r = 0; r < whole; r += LANES) {
+            DoubleVector.fromArray(SPECIES, t.sum, r).lanewise(VectorOperators.LOG).intoArray(t.loss, r);
+        }
+        for (int r = whole; r < t.rows; r++) {
+            t.loss[r] = Math.log(t.sum[r]);
+        }
+    }
+
+    /** A vector of rows at a time, class by class; every per-row quantity is a lane. */
+    private void columnSums(Tile t, Job job) {
+        int tileRows = t.capacity;
+        double[] z = t.z;
+        double[] y = t.y;
+        for (int r0 = 0; r0 < tileRows; r0 += LANES) {
+            DoubleVector max = DoubleVector.broadcast(SPECIES, Double.NEGATIVE_INFINITY);
+            for (int c = 0; c < job.k; c++) {
+                max = max.max(DoubleVector.fromArray(SPECIES, z, c * tileRows + r0));
+            }
+            DoubleVector sum = DoubleVector.zero(SPECIES);
+            DoubleVector dot = sum;
+            DoubleVector mass = sum;
+            for (int c = 0; c < job.k; c++) {
+                int i = c * tileRows + r0;
+                DoubleVector x = DoubleVector.fromArray(SPECIES, z, i).sub(max);
+                DoubleVector e = x.lanewise(VectorOperators.EXP);
+                e.intoArray(t.g, i);
+                sum = sum.add(e);
+                if (y == null) {
+                    double prior = job.priorTerm[c];
+                    if (prior != 0) { // a 0 target at a -inf logit counts for nothing
+                        dot = dot.add(x.mul(prior));
+                    }
+                } else {
+                    DoubleVector labelPart = DoubleVector.fromArray(SPECIES, y, i).mul(job.labelScale[c]);
+                    mass = mass.add(labelPart);
+                    dot = dot.add(targetTimes(x, labelPart.add(job.priorTerm[c])));
+                }
+            }
+            max.intoArray(t.max, r0);
+            sum.intoArray(t.sum, r0);
+            dot.intoArray(t.dot, r0);
+            mass.intoArray(t.mass, r0);
+        }
+    }
+
+    private void columnGradient(Tile t, Job job) {
+        int tileRows = t.capacity;
+        for (int r0 = 0; r0 < tileRows; r0 += LANES) {
+            DoubleVector factor = DoubleVector.fromArray(SPECIES, t.factor, r0);
+            DoubleVector m = DoubleVector.fromArray(SPECIES, t.m, r0);
+            for (int c = 0; c < job.k; c++) {
+                int i = c * tileRows + r0;
+                DoubleVector target = t.y == null ? DoubleVector.broadcast(SPECIES, job.priorTerm[c])
+                        : DoubleVector.fromArray(SPECIES, t.y, i).mul(job.labelScale[c]).add(job.priorTerm[c]);
+                DoubleVector.fromArray(SPECIES, t.g, i).mul(factor).sub(target.mul(m)).intoArray(t.g, i);
+            }
+        }
+    }
+
+    /** Row by row, a vector of classes at a time (padding columns: -inf logits, 0 targets). */
+    private void rowSums(Tile t, Job job) {
+        int width = job.paddedK;
+        double[] z = t.z;
+        for (int r = 0; r < t.rows; r++) {
+            int base = r * width;
+            DoubleVector maxes = DoubleVector.broadcast(SPECIES, Double.NEGATIVE_INFINITY);
+            for (int c = 0; c < width; c += LANES) {
+                maxes = maxes.max(DoubleVector.fromArray(SPECIES, z, base + c));
+            }
+            double max = maxes.reduceLanes(VectorOperators.MAX);
+            DoubleVector sum = DoubleVector.zero(SPECIES);
+            DoubleVector dot = sum;
+            DoubleVector mass = sum;
+            for (int c = 0; c < width; c += LANES) {
+                DoubleVector x = DoubleVector.fromArray(SPECIES, z, base + c).sub(max);
+                DoubleVector e = x.lanewise(VectorOperators.EXP);
+                e.intoArray(t.g, base + c);
+                sum = sum.add(e);
+                DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
+                if (t.y != null) {
+                    DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, base + c)
+                            .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
+                    mass = mass.add(labelPart);
+                    target = target.add(labelPart);
+                }
+                dot = dot.add(targetTimes(x, target));
+            }
+            t.max[r] = max;
+            t.sum[r] = sum.reduceLanes(VectorOperators.ADD);
+            t.dot[r] = dot.reduceLanes(VectorOperators.ADD);
+            t.mass[r] = mass.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private void rowGradient(Tile t, Job job) {
+        int width = job.paddedK;
+        for (int r = 0; r < t.rows; r++) {
+            int base = r * width;
+            double factor = t.factor[r];
+            double m = t.m[r];
+            for (int c = 0; c < width; c += LANES) {
+                DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
+                if (t.y != null) {
+                    target = target.add(DoubleVector.fromArray(SPECIES, t.y, base + c)
+                            .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c)));
+                }
+                DoubleVector.fromArray(SPECIES, t.g, base + c).mul(factor).sub(target.mul(m)).intoArray(t.g, base + c);
+            }
+        }
+    }
+
+    /** {@code target·x}, 0 where the target is 0 (also at a -inf logit, where the product would be NaN). */
+    private static DoubleVector targetTimes(DoubleVector x, DoubleVector target) {
+        return x.mul(target).blend(0.0, target.eq(0.0));
+    }
+
+    @Override
+    public String toString() {
+        return "SIMD, " + LANES + " double lanes of " + SPECIES.vectorBitSize() + " bits";
+    }
+}
