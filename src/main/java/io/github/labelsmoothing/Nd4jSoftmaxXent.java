@@ -33,8 +33,8 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
         INDArray logits = in.preOutput();
         INDArray labels = in.labels();
         if (in.sparse()) { // validated where not masked, masked ones set to 0: padding may be anything
-            labels = LabelSmoothing.unmaskedIndices(labels, mask);
-            LabelSmoothing.checkClassIndices(labels, logits.size(1));
+            labels = Targets.unmaskedIndices(labels, mask);
+            Checks.classIndices(labels, logits.size(1));
         }
         if (mask != null) {
             logits = zeroMaskedRows(logits, mask);
@@ -156,7 +156,7 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
 
     /** A copy of {@code values} {@code [N,K]} with the rows whose per-example mask is 0 set to 0. */
     private static INDArray zeroMaskedRows(INDArray values, INDArray mask) {
-        return LabelSmoothing.select(mask.reshape(values.size(0)).neq(0), values);
+        return Targets.select(mask.reshape(values.size(0)).neq(0), values);
     }
 
     private static INDArray masked(INDArray values, INDArray mask) {

@@ -59,9 +59,9 @@ class MisuseTest {
     private static final IActivation SOFTMAX = Activation.SOFTMAX.getActivationFunction();
     private static final int K = 3;
 
-    /** The loss call on the CPU kernel, or on the ND4J-op path. */
+    /** The loss call on the scalar CPU kernel, or on the ND4J-op path. */
     private static <T> T onPath(boolean kernel, Supplier<T> call) {
-        return kernel ? call.get() : CpuSoftmaxXent.withoutKernel(call);
+        return SoftmaxXents.forcing(kernel ? SoftmaxXents.Path.SCALAR : SoftmaxXents.Path.ND4J_OPS, call);
     }
 
     private static INDArray oneHot(int... classes) {
