@@ -413,6 +413,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /** A FLOAT or DOUBLE [N,K] (or [N,1]) array's native buffer, element offset and strides. */
     static final class Array {
+        /** Runs shorter than this are copied element by element (a column of an 'f'-order tile: 16 to 64). */
+        static final int BULK_MIN = 128;
         final FloatBuffer floats;
         final DoubleBuffer doubles;
         final int offset;
@@ -434,6 +436,18 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /** {@code len} elements from {@code at} into {@code dst[off..]}, through {@code staging} for FLOAT. */
         void read(int at, double[] dst, int off, int len, float[] staging) {
+            if (len < BULK_MIN) { // a bulk copy's fixed cost (a native call) outweighs short runs' element reads
+                if (floats != null) {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = floats.get(at + i);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = doubles.get(at + i);
+                    }
+                }
+                return;
+            }
             if (floats == null) {
                 doubles.get(at, dst, off, len);
                 return;
@@ -446,6 +460,18 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /** {@code len} elements of {@code src[off..]} to {@code at}, rounded through {@code staging} for FLOAT. */
         void write(int at, double[] src, int off, int len, float[] staging) {
+            if (len < BULK_MIN) {
+                if (floats != null) {
+                    for (int i = 0; i < len; i++) {
+                        floats.put(at + i, (float) src[off + i]);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        doubles.put(at + i, src[off + i]);
+                    }
+                }
+                return;
+            }
             if (floats == null) {
                 doubles.put(at, src, off, len);
                 return;
