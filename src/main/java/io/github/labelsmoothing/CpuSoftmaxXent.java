@@ -352,6 +352,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 int at = a.offset + start * a.rowStride;
                 if (rowStep == k && colStep == 1) {
                     a.read(at, dst, 0, rows * k, floats);
+                } else if (a.floats != null && rowStep == 1) { // transposed straight from the staged floats
+                    a.floats.get(at, floats, 0, rows * k);
+                    place(floats, k, dst, colStep, rows, k);
                 } else {
                     a.read(at, doubles, 0, rows * k, floats);
                     place(doubles, k, 1, dst, rowStep, colStep, rows, k);
@@ -400,12 +403,33 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             }
         }
 
-        /** Copies a rows x k block between two layouts given by their row and class steps. */
+        /**
+         * Copies a rows x k block between two layouts given by their row and class steps, the inner loop along the
+         * destination's contiguous axis (a transpose written row by row into a column-major tile strides through
+         * the whole tile for every element).
+         */
         private static void place(double[] src, int srcRow, int srcCol, double[] dst, int dstRow, int dstCol, int rows,
                 int k) {
+            if (dstRow == 1) {
+                for (int c = 0; c < k; c++) {
+                    for (int r = 0, from = c * srcCol, to = c * dstCol; r < rows; r++, from += srcRow) {
+                        dst[to + r] = src[from];
+                    }
+                }
+                return;
+            }
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < k; c++) {
                     dst[r * dstRow + c * dstCol] = src[r * srcRow + c * srcCol];
+                }
+            }
+        }
+
+        /** A row-major rows x k block of floats into a column-major tile (classes {@code dstCol} apart). */
+        private static void place(float[] src, int srcRow, double[] dst, int dstCol, int rows, int k) {
+            for (int c = 0; c < k; c++) {
+                for (int r = 0, from = c, to = c * dstCol; r < rows; r++, from += srcRow) {
+                    dst[to + r] = src[from];
                 }
             }
         }
