@@ -28,16 +28,16 @@ import org.nd4j.linalg.factory.Nd4j;
 abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
      * Elements per parallel chunk (rows rounded up to whole tiles): small enough that a batch at the threshold splits
-     * into several chunks ([2048,10]: 5) to balance 2 threads. Fixed by the shape alone, never by the thread count,
+     * into several chunks ([8192,10]: 19) to balance 2 threads. Fixed by the shape alone, never by the thread count,
      * so the chunks' partial sums, added in order, give the same total sequentially and in parallel.
      */
     private static final int CHUNK_ELEMENTS = 4_096;
     /**
-     * Below this many elements a call runs on the caller's thread. Measured on 2 shared, busy cores (300-400 calls of
-     * the gradient): at 5K elements the parallel minimum was slower (113 vs 87 us), from 10-20K it was 1.2-1.5x
-     * faster ([2048,10]: 210 vs 261 us) with equal medians, the second core being mostly taken by other work.
+     * Below this many elements a call runs on the caller's thread. Measured on 2 shared, busy cores (JMH,
+     * {@code LossBenchmark}, two rounds): at [2048,10] (20K elements) sequential calls were 1.2-1.35x faster than two
+     * threads (170-180 vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there.
      */
-    private static final long PARALLEL_THRESHOLD = 16_384;
+    private static final long PARALLEL_THRESHOLD = 65_536;
     private static final int MAX_TILE_ROWS = 64;
     /** Elements of a tile, up to the limits below: the tile's scratch arrays stay in the L1/L2 caches. */
     private static final int TILE_ELEMENTS = 2_048;
