@@ -33,20 +33,33 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      */
     private static final int CHUNK_ELEMENTS = 4_096;
     /**
-     * Below this many elements a call runs on the caller's thread. Measured on 2 shared, busy cores (JMH,
-     * {@code LossBenchmark}, two rounds): at [2048,10] (20K elements) sequential calls were 1.2-1.35x faster than two
-     * threads (170-180 vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there.
+     * Below this many elements a call runs on the caller's thread (the scalar kernel, whose elements cost more, splits
+     * from {@link #PARALLEL_THRESHOLD} on). Measured on 2 shared, busy cores (JMH, {@code LossBenchmark}, two rounds):
+     * at [2048,10] (20K elements) the SIMD kernel's sequential calls were 1.2-1.35x faster than two threads (170-180
+     * vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there; the scalar
+     * kernel's were slower (400-480 vs 250-370 us).
      */
-    private static final long PARALLEL_THRESHOLD = 65_536;
+    static final long VECTOR_PARALLEL_THRESHOLD = 65_536;
+    /**
+     * The scalar kernel's: measured on 2 shared, busy cores (300-400 calls of the gradient), at 5K elements the
+     * parallel minimum was slower (113 vs 87 us), from 10-20K it was 1.2-1.5x faster ([2048,10]: 210 vs 261 us).
+     */
+    static final long PARALLEL_THRESHOLD = 16_384;
     private static final int MAX_TILE_ROWS = 64;
     /** Elements of a tile, up to the limits below: the tile's scratch arrays stay in the L1/L2 caches. */
     private static final int TILE_ELEMENTS = 2_048;
     /**
-     * Rows of a tile of an 'f'-order preOutput, read column by column: a bulk read of a buffer costs about as much as
-     * 30 elements' copy, so short columns are dominated by it (2 rows: 5 ns per element, 16: 0.8 ns, 64: 0.5 ns), and
-     * long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike within the noise).
+     * Rows of a tile of an 'f'-order preOutput, read column by column: each column's run costs a fixed part (a bulk
+     * read of a buffer about as much as 30 elements' copy, hence {@link Array#BULK_MIN}), so very short columns are
+     * dominated by it, and long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike
+     * within the noise with bulk reads).
      */
     private static final int MIN_COLUMN_TILE_ROWS = 16;
+
+    /** From this many elements on a call runs in parallel chunks. */
+    long parallelThreshold() {
+        return PARALLEL_THRESHOLD;
+    }
 
     /** Rows of a column-major tile and columns of a row-major one are padded to a multiple of this (vector lanes). */
     abstract int lanes();
@@ -130,7 +143,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         int chunks = (n + chunkRows - 1) / chunkRows;
         double[] partial = new double[chunks];
         // runs of whole chunks, one scratch tile each; the chunks, not the runs, fix the order of the sums
-        int runs = (long) n * k >= PARALLEL_THRESHOLD ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+        int runs = (long) n * k >= parallelThreshold()
+                ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
         IntStream.range(0, runs).parallel().forEach(run -> {
             Tile tile = new Tile(job);
             for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
