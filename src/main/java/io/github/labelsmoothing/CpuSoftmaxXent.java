@@ -36,8 +36,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      * Below this many elements a call runs on the caller's thread (the scalar kernel, whose elements cost more, splits
      * from {@link #PARALLEL_THRESHOLD} on). Measured on 2 shared, busy cores (JMH, {@code LossBenchmark}, two rounds):
      * at [2048,10] (20K elements) the SIMD kernel's sequential calls were 1.2-1.35x faster than two threads (170-180
-     * vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there; the scalar
-     * kernel's were slower (400-480 vs 250-370 us).
+     * vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there. The scalar
+     * kernel keeps its own limit: its sequential [2048,10] calls gave 400-480 us, but at a higher load than its
+     * parallel ones (250-370 us), so not shown faster.
      */
     static final long VECTOR_PARALLEL_THRESHOLD = 65_536;
     /**
