@@ -28,25 +28,39 @@ import org.nd4j.linalg.factory.Nd4j;
 abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
      * Elements per parallel chunk (rows rounded up to whole tiles): small enough that a batch at the threshold splits
-     * into several chunks ([2048,10]: 5) to balance 2 threads. Fixed by the shape alone, never by the thread count,
+     * into several chunks ([8192,10]: 19) to balance 2 threads. Fixed by the shape alone, never by the thread count,
      * so the chunks' partial sums, added in order, give the same total sequentially and in parallel.
      */
     private static final int CHUNK_ELEMENTS = 4_096;
     /**
-     * Below this many elements a call runs on the caller's thread. Measured on 2 shared, busy cores (300-400 calls of
-     * the gradient): at 5K elements the parallel minimum was slower (113 vs 87 us), from 10-20K it was 1.2-1.5x
-     * faster ([2048,10]: 210 vs 261 us) with equal medians, the second core being mostly taken by other work.
+     * Below this many elements a call runs on the caller's thread (the scalar kernel, whose elements cost more, splits
+     * from {@link #PARALLEL_THRESHOLD} on). Measured on 2 shared, busy cores (JMH, {@code LossBenchmark}, two rounds):
+     * at [2048,10] (20K elements) the SIMD kernel's sequential calls were 1.2-1.35x faster than two threads (170-180
+     * vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there. The scalar
+     * kernel keeps its own limit: its sequential [2048,10] calls gave 400-480 us, but at a higher load than its
+     * parallel ones (250-370 us), so not shown faster.
      */
-    private static final long PARALLEL_THRESHOLD = 16_384;
+    static final long VECTOR_PARALLEL_THRESHOLD = 65_536;
+    /**
+     * The scalar kernel's: measured on 2 shared, busy cores (300-400 calls of the gradient), at 5K elements the
+     * parallel minimum was slower (113 vs 87 us), from 10-20K it was 1.2-1.5x faster ([2048,10]: 210 vs 261 us).
+     */
+    static final long PARALLEL_THRESHOLD = 16_384;
     private static final int MAX_TILE_ROWS = 64;
     /** Elements of a tile, up to the limits below: the tile's scratch arrays stay in the L1/L2 caches. */
     private static final int TILE_ELEMENTS = 2_048;
     /**
-     * Rows of a tile of an 'f'-order preOutput, read column by column: a bulk read of a buffer costs about as much as
-     * 30 elements' copy, so short columns are dominated by it (2 rows: 5 ns per element, 16: 0.8 ns, 64: 0.5 ns), and
-     * long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike within the noise).
+     * Rows of a tile of an 'f'-order preOutput, read column by column: each column's run costs a fixed part (a bulk
+     * read of a buffer about as much as 30 elements' copy, hence {@link Array#BULK_MIN}), so very short columns are
+     * dominated by it, and long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike
+     * within the noise with bulk reads).
      */
     private static final int MIN_COLUMN_TILE_ROWS = 16;
+
+    /** From this many elements on a call runs in parallel chunks. */
+    long parallelThreshold() {
+        return PARALLEL_THRESHOLD;
+    }
 
     /** Rows of a column-major tile and columns of a row-major one are padded to a multiple of this (vector lanes). */
     abstract int lanes();
@@ -130,7 +144,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         int chunks = (n + chunkRows - 1) / chunkRows;
         double[] partial = new double[chunks];
         // runs of whole chunks, one scratch tile each; the chunks, not the runs, fix the order of the sums
-        int runs = (long) n * k >= PARALLEL_THRESHOLD ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+        int runs = (long) n * k >= parallelThreshold()
+                ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
         IntStream.range(0, runs).parallel().forEach(run -> {
             Tile tile = new Tile(job);
             for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
@@ -352,6 +367,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 int at = a.offset + start * a.rowStride;
                 if (rowStep == k && colStep == 1) {
                     a.read(at, dst, 0, rows * k, floats);
+                } else if (a.floats != null && rowStep == 1) { // transposed straight from the staged floats
+                    a.floats.get(at, floats, 0, rows * k);
+                    place(floats, k, dst, colStep, rows, k);
                 } else {
                     a.read(at, doubles, 0, rows * k, floats);
                     place(doubles, k, 1, dst, rowStep, colStep, rows, k);
@@ -400,12 +418,33 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             }
         }
 
-        /** Copies a rows x k block between two layouts given by their row and class steps. */
+        /**
+         * Copies a rows x k block between two layouts given by their row and class steps, the inner loop along the
+         * destination's contiguous axis (a transpose written row by row into a column-major tile strides through
+         * the whole tile for every element).
+         */
         private static void place(double[] src, int srcRow, int srcCol, double[] dst, int dstRow, int dstCol, int rows,
                 int k) {
+            if (dstRow == 1) {
+                for (int c = 0; c < k; c++) {
+                    for (int r = 0, from = c * srcCol, to = c * dstCol; r < rows; r++, from += srcRow) {
+                        dst[to + r] = src[from];
+                    }
+                }
+                return;
+            }
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < k; c++) {
                     dst[r * dstRow + c * dstCol] = src[r * srcRow + c * srcCol];
+                }
+            }
+        }
+
+        /** A row-major rows x k block of floats into a column-major tile (classes {@code dstCol} apart). */
+        private static void place(float[] src, int srcRow, double[] dst, int dstCol, int rows, int k) {
+            for (int c = 0; c < k; c++) {
+                for (int r = 0, from = c, to = c * dstCol; r < rows; r++, from += srcRow) {
+                    dst[to + r] = src[from];
                 }
             }
         }
@@ -413,6 +452,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /** A FLOAT or DOUBLE [N,K] (or [N,1]) array's native buffer, element offset and strides. */
     static final class Array {
+        /** Runs shorter than this are copied element by element (a column of an 'f'-order tile: 16 to 64). */
+        static final int BULK_MIN = 128;
         final FloatBuffer floats;
         final DoubleBuffer doubles;
         final int offset;
@@ -434,6 +475,18 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /** {@code len} elements from {@code at} into {@code dst[off..]}, through {@code staging} for FLOAT. */
         void read(int at, double[] dst, int off, int len, float[] staging) {
+            if (len < BULK_MIN) { // a bulk copy's fixed cost (a native call) outweighs short runs' element reads
+                if (floats != null) {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = floats.get(at + i);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = doubles.get(at + i);
+                    }
+                }
+                return;
+            }
             if (floats == null) {
                 doubles.get(at, dst, off, len);
                 return;
@@ -446,6 +499,18 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /** {@code len} elements of {@code src[off..]} to {@code at}, rounded through {@code staging} for FLOAT. */
         void write(int at, double[] src, int off, int len, float[] staging) {
+            if (len < BULK_MIN) {
+                if (floats != null) {
+                    for (int i = 0; i < len; i++) {
+                        floats.put(at + i, (float) src[off + i]);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        doubles.put(at + i, src[off + i]);
+                    }
+                }
+                return;
+            }
             if (floats == null) {
                 doubles.put(at, src, off, len);
                 return;

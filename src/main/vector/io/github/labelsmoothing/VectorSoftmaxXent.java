@@ -41,6 +41,11 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     }
 
     @Override
+    long parallelThreshold() {
+        return VECTOR_PARALLEL_THRESHOLD;
+    }
+
+    @Override
     boolean rowMajor(int k, boolean rowsContiguous) {
         return rowsContiguous && k >= MIN_ROW_VECTORS * LANES;
     }
