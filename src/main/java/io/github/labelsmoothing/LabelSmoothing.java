@@ -90,7 +90,8 @@ public final class LabelSmoothing {
      *                                  fractional, not finite or >= numClasses (the bad value is in the message)
      */
     public static INDArray smoothLabels(INDArray classIndices, int numClasses, double smoothing) {
-        return Targets.fromIndices(classIndices, Checks.numClasses(numClasses), Checks.smoothing(smoothing), Prior.UNIFORM);
+        return Targets.fromIndices(classIndices, Checks.numClasses(numClasses), Checks.smoothing(smoothing),
+                Prior.UNIFORM);
     }
 
     /**

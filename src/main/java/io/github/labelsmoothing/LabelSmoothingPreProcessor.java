@@ -32,8 +32,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * smoothed labels once, and a sweep over s on cached data (a new preprocessor per value) gets each value exactly. At
  * s = 0 labels are left as they are (class indices become one-hot rows) and nothing is marked. A serialized copy (a
  * Spark task's) is new data: use {@link #apply(DataSet)} in a map there. Such labels reaching a
- * {@link LossLabelSmoothing} with s &gt; 0 (double smoothing) or an {@link UnsmoothedLossCalculator} are refused. Thread-safe (one instance may serve an
- * {@code AsyncDataSetIterator}); serializable; chains in {@code CompositeDataSetPreProcessor}.
+ * {@link LossLabelSmoothing} with s &gt; 0 (double smoothing) or an {@link UnsmoothedLossCalculator} are refused.
+ * Thread-safe (one instance may serve an {@code AsyncDataSetIterator}); serializable; chains in
+ * {@code CompositeDataSetPreProcessor}.
  */
 public final class LabelSmoothingPreProcessor implements DataSetPreProcessor, MultiDataSetPreProcessor {
     private static final long serialVersionUID = 1L;

@@ -226,8 +226,8 @@ public final class LossLabelSmoothing implements ILossFunction {
         Call call = call(labels, preOutput, activationFn, mask);
         double score = switch (call.path()) {
             case BASE -> base.computeScore(labels, preOutput, activationFn, mask, average);
-            case GENERIC -> denseBase().computeScore(smoothedLabels(call.labels(), preOutput), preOutput, activationFn, mask,
-                    average);
+            case GENERIC -> denseBase().computeScore(smoothedLabels(call.labels(), preOutput), preOutput, activationFn,
+                    mask, average);
             case FUSED -> fused(call, preOutput, mask, SoftmaxXent.Output.SCORE).score();
         };
         return average && call.path() == Path.FUSED ? score / preOutput.size(0) : score;
@@ -238,8 +238,8 @@ public final class LossLabelSmoothing implements ILossFunction {
         Call call = call(labels, preOutput, activationFn, mask);
         return switch (call.path()) {
             case BASE -> base.computeScoreArray(labels, preOutput, activationFn, mask);
-            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call.labels(), preOutput), preOutput, activationFn,
-                    mask);
+            case GENERIC -> denseBase().computeScoreArray(smoothedLabels(call.labels(), preOutput), preOutput,
+                    activationFn, mask);
             case FUSED -> fused(call, preOutput, mask, SoftmaxXent.Output.ROW_LOSSES).rowLosses();
         };
     }

@@ -4,7 +4,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.shape.OneHot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.factory.Nd4j;
@@ -65,13 +64,7 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
             prior = Prior.categorical(in.prior());
             DataType type = in.preOutput().dataType();
             weights = in.classWeights() == null ? null : Nd4j.createFromArray(in.classWeights()).castTo(type);
-            if (in.sparse()) {
-                long n = in.preOutput().size(0);
-                y = Nd4j.create(type, n, numClasses);
-                Nd4j.exec(new OneHot(labels.reshape(n).castTo(DataType.INT64), y, (int) numClasses));
-            } else {
-                y = labels.castTo(type);
-            }
+            y = in.sparse() ? Targets.oneHotRows(labels, (int) numClasses, type) : labels.castTo(type);
         }
 
         /**
@@ -123,7 +116,7 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
         INDArray finite = shifted.dup();
         BooleanIndexing.replaceWhere(finite, 0.0, Conditions.isInfinite());
         INDArray column = lossColumn(terms, shifted, finite, mask);
-        INDArray target = terms.prior.addScaled(terms.y.mul(1 - terms.s), terms.s, 1);
+        INDArray target = terms.prior.smooth(terms.y.dup(), terms.s, 1);
         if (terms.weights != null) {
             target.muliRowVector(terms.weights);
         }
@@ -160,7 +153,8 @@ final class Nd4jSoftmaxXent implements SoftmaxXent {
     }
 
     private static INDArray masked(INDArray values, INDArray mask) {
-        return mask == null ? values : values.muliColumnVector(mask.castTo(values.dataType()).reshape(values.size(0), 1));
+        return mask == null ? values
+                : values.muliColumnVector(mask.castTo(values.dataType()).reshape(values.size(0), 1));
     }
 
     @Override

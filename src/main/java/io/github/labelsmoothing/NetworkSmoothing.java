@@ -39,7 +39,8 @@ final class NetworkSmoothing {
     /** As {@link #apply(MultiLayerNetwork, double, int[])}, for a graph (layerNames null = every head). */
     static ComputationGraph apply(ComputationGraph graph, double s, String[] layerNames) {
         requireInitialized(graph, graph != null && isInitialized(graph));
-        ComputationGraph copy = new ComputationGraph(ConfigSmoothing.apply(graph.getConfiguration(), s, layerNames, true));
+        ComputationGraph copy = new ComputationGraph(
+                ConfigSmoothing.apply(graph.getConfiguration(), s, layerNames, true));
         copy.init(graph.params().dup(), false);
         ComputationGraphUpdater updater = graph.getUpdater(false);
         INDArray state = updater == null ? null : updater.getStateViewArray();

@@ -16,7 +16,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.shape.OneHot;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
@@ -259,8 +258,7 @@ public final class OnlineLabelSmoothing extends BeforeLossListener {
         // class of each example: an index column (padding under a 0 mask allowed), or the argmax of dense labels
         INDArray classes = labels.size(1) == 1 && k > 1 ? Targets.unmaskedIndices(labels, exampleMask)
                 .reshape(p.size(0)) : labels.argMax(1);
-        INDArray oneHot = Nd4j.createUninitialized(DataType.DOUBLE, p.size(0), k);
-        Nd4j.exec(new OneHot(classes.castTo(DataType.INT64), oneHot, k, 1, 1, 0));
+        INDArray oneHot = Targets.oneHotRows(classes, k, DataType.DOUBLE);
         INDArray correct = p.argMax(1).eq(classes.castTo(DataType.INT64)).castTo(DataType.DOUBLE);
         if (exampleMask != null) {
             correct.muli(exampleMask.neq(0).castTo(DataType.DOUBLE));

@@ -80,6 +80,17 @@ final class Targets {
     }
 
     /**
+     * One-hot rows {@code [N,K]} of the given type from N class indices (any shape of N values, already validated or
+     * masked to 0): the one-hot op for callers that need the rows unsmoothed (the ND4J-op path, online smoothing).
+     */
+    static INDArray oneHotRows(INDArray indices, int numClasses, DataType type) {
+        long n = indices.length();
+        INDArray out = Nd4j.createUninitialized(type, n, numClasses);
+        Nd4j.exec(new OneHot(indices.reshape(n).castTo(DataType.INT64), out, numClasses, 1, 1, 0));
+        return out;
+    }
+
+    /**
      * Class indices with the entries under a 0 mask set to 0, so that padding there (-1, anything) is neither
      * validated nor used, as DL4J's own sparse loss and PyTorch's {@code ignore_index} ignore it; the masked positions
      * are zeroed afterwards by the caller. A new array, or the indices themselves without a mask.

@@ -287,7 +287,8 @@ public final class CalibrationDemo implements Callable<Integer> {
         DataSet data = task.train().copy(); // shuffled in place below; every run starts from the same order
         Random order = new Random(seed);
         int n = data.numExamples();
-        try (DemoProgress progress = DemoProgress.start(runName(run.method(), run.smoothing()), epochs, System.out, System.console() != null)) {
+        try (DemoProgress progress = DemoProgress.start(runName(run.method(), run.smoothing()), epochs, System.out,
+                System.console() != null)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 data.shuffle(order.nextLong());
                 double lossSum = 0; // the epoch's mean loss: one minibatch's score alone zigzags from epoch to epoch
