@@ -4,6 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.lang.ref.SoftReference;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
@@ -19,11 +22,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * fastest, padded to a whole number of vectors with {@code -inf} logits and 0 targets) or column by column (row index
  * fastest, padded to a whole number of vectors with masked rows), as the subclass asks; 'c'-order arrays are read row
  * by row, 'f'-order ones (what DL4J's dense layers hand the loss) column by column, and the gradient is written in
- * preOutput's order.
+ * preOutput's order. Labels with few non-zero values per row (class indices, one-hot rows from K = 64 on) are kept
+ * as a list of entries whose share of the sums and of the gradient is added per entry, not laid out as a tile.
  *
  * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout. Large batches run in parallel over fixed row chunks whose
  * partial sums are added in chunk order, so the result does not depend on the thread count. Stateless and
- * thread-safe.
+ * thread-safe (finished runs' scratch tiles are kept for later calls, never shared by two runs at once).
  */
 abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
@@ -50,12 +54,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     /** Elements of a tile, up to the limits below: the tile's scratch arrays stay in the L1/L2 caches. */
     private static final int TILE_ELEMENTS = 2_048;
     /**
-     * Rows of a tile of an 'f'-order preOutput, read column by column: each column's run costs a fixed part (a bulk
-     * read of a buffer about as much as 30 elements' copy, hence {@link Array#BULK_MIN}), so very short columns are
-     * dominated by it, and long ones make the tile outgrow the caches at large K (16, 32 and 64 rows measured alike
-     * within the noise with bulk reads).
+     * A tile's dense labels are kept as entries (see {@link Tile#entryStart}) while they have at most one non-zero
+     * value in this many; denser ones (soft labels, a class-conditional target) are laid out as a tile.
      */
-    private static final int MIN_COLUMN_TILE_ROWS = 16;
+    private static final int DENSE_LABELS = 8;
+    /**
+     * Dense labels of fewer classes are always laid out as a tile: a scan per row then costs more than the vector
+     * passes it saves (at K = 10 the scans made a call 1.15-1.2x slower; at K = 1000 entries made it 1.2-1.6x faster).
+     */
+    private static final int ENTRY_CLASSES = 64;
 
     /** From this many elements on a call runs in parallel chunks. */
     long parallelThreshold() {
@@ -147,10 +154,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         int runs = (long) n * k >= parallelThreshold()
                 ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
         IntStream.range(0, runs).parallel().forEach(run -> {
-            Tile tile = new Tile(job);
+            Tile tile = Tile.borrow(job);
             for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
                 partial[c] = job.chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
             }
+            Tile.giveBack(tile);
         });
         double total = 0;
         for (double p : partial) {
@@ -199,7 +207,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int lanes = kernel.lanes();
             paddedK = rowMajor ? roundUp(k, lanes) : k;
             int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
-            int rows = z.rowStride == 1 ? Math.max(MIN_COLUMN_TILE_ROWS, fitting) : Math.max(1, fitting);
+            // an 'f'-order preOutput is read column by column: columns of BULK_MIN rows are each one bulk copy (shorter
+            // ones were copied element by element, which cost about as much as the rest of the kernel together)
+            int rows = z.rowStride == 1 ? Math.max(Array.BULK_MIN, fitting) : Math.max(1, fitting);
             rows = rowMajor ? rows : roundUp(rows, lanes);
             tileRows = Math.min(rows, rowMajor ? n : roundUp(n, lanes));
             y = in.sparse() ? null : new Array(in.labels());
@@ -238,12 +248,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             double total = 0;
             for (int r = 0; r < t.rows; r++) {
                 double m = t.m[r];
-                if (classes != null && m != 0) { // the labelled class's share of Σ w t (z - M), and of Σ w t
-                    int label = (int) t.label[r];
-                    double scale = labelScale[label];
-                    t.mass[r] = scale;
-                    if (scale != 0) { // a 0 target at a -inf logit contributes nothing
-                        t.dot[r] += scale * (t.z[t.at(r, label)] - t.max[r]);
+                if (m != 0) { // the label entries' share of Σ w t (z - M) and of Σ w t
+                    for (int e = t.entryStart[r]; e < t.entryStart[r + 1]; e++) {
+                        int c = t.entryClass[e];
+                        double part = labelScale[c] * t.entryValue[e];
+                        t.mass[r] += part;
+                        if (part != 0) { // a 0 target at a -inf logit contributes nothing
+                            t.dot[r] += part * (t.z[t.at(r, c)] - t.max[r]);
+                        }
                     }
                 }
                 double mass = t.mass[r] + priorMass;
@@ -258,12 +270,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 // padding rows of a column-major tile: their factor is finite (their logits are 0) and their m is 0
                 Arrays.fill(t.factor, t.rows, t.factor.length, 0);
                 kernel.gradient(t, this);
-                if (classes != null) {
-                    for (int r = 0; r < t.rows; r++) {
-                        if (t.m[r] != 0) {
-                            int label = (int) t.label[r];
-                            t.g[t.at(r, label)] -= t.m[r] * labelScale[label];
-                        }
+                for (int r = 0; r < t.rows; r++) {
+                    for (int e = t.entryStart[r]; e < t.entryStart[r + 1]; e++) {
+                        int c = t.entryClass[e];
+                        t.g[t.at(r, c)] -= t.m[r] * labelScale[c] * t.entryValue[e];
                     }
                 }
                 t.store(g, t.g, start);
@@ -275,20 +285,47 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         }
     }
 
-    /** A tile of rows in scratch arrays (reused tile after tile by one chunk). */
+    /** A tile of rows in scratch arrays (reused tile after tile by one run, and kept for later calls). */
     static final class Tile {
-        final Job job;
+        /**
+         * Tiles of finished runs, for the next runs of the same geometry: a tile of an 'f'-order preOutput at K = 1000
+         * is megabytes of scratch, whose allocation and zeroing took half as long as the computation. (Not a
+         * ThreadLocal: the common pool's workers clear theirs after every task.) A tile in use is out of the pool, so
+         * concurrent calls never share one; softly held, so the collector may take them back.
+         */
+        private static final ConcurrentLinkedDeque<SoftReference<Tile>> FREE = new ConcurrentLinkedDeque<>();
+        /** Tiles kept at most: one per thread of a parallel call, and one for a concurrent caller. */
+        private static final int KEPT = ForkJoinPool.getCommonPoolParallelism() + 2;
+
+        Job job;
         /** Rows of the tile laid out (a multiple of the lanes in a column-major tile). */
         final int capacity;
+        /** Classes, and classes laid out per row (padded with -inf logits to whole vectors in a row-major tile). */
+        final int k;
+        final int paddedK;
         /** Element steps of a row and a class in the scratch arrays. */
         final int rowStep;
         final int colStep;
         /** Rows of the batch in this tile. */
         int rows;
         final double[] z;
-        final double[] y;
-        /** The class index of each row (-1 where masked or padding), as a double for vector compares. */
-        final double[] label;
+        /** Dense labels in the tile's layout when this tile's labels are dense (else null: they are entries). */
+        double[] y;
+        /** Scratch for {@link #y}, allocated when first needed. */
+        private double[] denseY;
+        /** The tile's label rows, row-major, where they are not scanned as read; allocated when first needed. */
+        private double[] labelRows;
+        /** The tile's FLOAT label rows' bits, as read; allocated when first needed. */
+        private int[] labelBits;
+        /**
+         * The label's non-zero entries, row by row ({@code entryStart[r]} to {@code entryStart[r + 1]}): the class
+         * index of each unmasked row with value 1, or a dense label's non-zero values where a row has few (a one-hot
+         * row has one), so that its share of the sums costs a few scalar terms instead of a transposed copy and a
+         * vector pass over every class.
+         */
+        final int[] entryStart;
+        final int[] entryClass;
+        final double[] entryValue;
         final double[] m;
         final double[] g;
         final double[] max;
@@ -299,23 +336,26 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final double[] factor;
         /** Staging for bulk copies: FLOAT buffers are read into it, transposes go through it. */
         final float[] floats;
-        final double[] doubles;
-
-        Tile(Job job) {
+        private double[] doubles;
+        private Tile(Job job) {
             this.job = job;
+            k = job.k;
+            paddedK = job.paddedK;
             capacity = job.tileRows;
             rowStep = job.rowMajor ? job.paddedK : 1;
             colStep = job.rowMajor ? 1 : capacity;
             int size = capacity * job.paddedK;
             z = new double[size];
-            y = job.y == null ? null : new double[size];
             g = new double[size];
             if (job.paddedK > job.k) { // padding columns: e^(-inf) = 0 and a 0 target, so they count for nothing
                 for (int r = 0; r < capacity; r++) {
                     Arrays.fill(z, r * rowStep + job.k, (r + 1) * rowStep, Double.NEGATIVE_INFINITY);
                 }
             }
-            label = new double[capacity];
+            entryStart = new int[capacity + 1];
+            int entries = Math.max(capacity, capacity * job.k / DENSE_LABELS);
+            entryClass = new int[entries];
+            entryValue = new double[entries];
             m = new double[capacity];
             max = new double[capacity];
             sum = new double[capacity];
@@ -324,7 +364,27 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             loss = new double[capacity];
             factor = new double[capacity];
             floats = new float[size];
-            doubles = new double[size];
+        }
+
+        /** A kept tile of the job's geometry (its scratch is reused as it is), else a new one. */
+        static Tile borrow(Job job) {
+            for (SoftReference<Tile> ref; (ref = FREE.pollFirst()) != null; ) {
+                Tile kept = ref.get();
+                if (kept != null && kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
+                        && kept.rowStep == (job.rowMajor ? job.paddedK : 1)) {
+                    kept.job = job;
+                    return kept;
+                }
+            }
+            return new Tile(job);
+        }
+
+        /** Keeps the tile for the next run (another geometry's tiles were dropped by {@link #borrow}). */
+        static void giveBack(Tile tile) {
+            tile.job = null;
+            if (FREE.size() < KEPT) {
+                FREE.addFirst(new SoftReference<>(tile));
+            }
         }
 
         /** Index of (row, class) in the scratch arrays. */
@@ -338,20 +398,148 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             Job j = job;
             for (int r = 0; r < capacity; r++) {
                 m[r] = r >= count ? 0 : j.mask == null ? 1 : j.mask[start + r];
-                label[r] = m[r] == 0 || j.classes == null ? -1 : j.classes[start + r];
             }
-            read(j.z, z, start);
-            if (y != null) {
-                read(j.y, y, start);
-            }
+            read(j.z, z, rowStep, colStep, start);
             for (int r = 0; r < capacity; r++) {
-                if (m[r] == 0) { // masked: padding, NaN or infinities there never reach the result
+                if (m[r] == 0) { // masked or padding: NaN or infinities there never reach the result
                     clearRow(z, r);
-                    if (y != null) {
-                        clearRow(y, r);
-                    }
                 }
             }
+            if (j.classes != null) {
+                y = null;
+                int e = 0;
+                for (int r = 0; r < count; r++) {
+                    entryStart[r] = e;
+                    if (m[r] != 0) {
+                        entryClass[e] = j.classes[start + r];
+                        entryValue[e++] = 1;
+                    }
+                }
+                entryStart[count] = e;
+            } else {
+                loadLabels(start);
+            }
+        }
+
+        /**
+         * The dense labels of the tile's rows as entries if they have few non-zero values, else laid out as a tile (a
+         * masked row's labels are never used). 'c'-order FLOAT labels are scanned as read, by their bits.
+         */
+        private void loadLabels(int start) {
+            int k = job.k;
+            Array a = job.y;
+            y = denseY();
+            Arrays.fill(entryStart, 0);
+            if (k < ENTRY_CLASSES) {
+                read(a, y, rowStep, colStep, start);
+            } else {
+                int[] bits = null;
+                if (a.bits != null && a.colStride == 1 && (a.rowStride == k || rows == 1)) {
+                    bits = labelBits();
+                    a.bits.get(a.offset + start * a.rowStride, bits, 0, rows * k);
+                } else {
+                    read(a, labelRows(), k, 1, start);
+                }
+                if (entries(bits, labelRows, k)) {
+                    y = null;
+                    return;
+                }
+                Arrays.fill(entryStart, 0);
+                double[] values = labelRows();
+                if (bits != null) {
+                    for (int i = 0; i < rows * k; i++) {
+                        values[i] = Float.intBitsToFloat(bits[i]);
+                    }
+                }
+                place(values, k, 1, y, rowStep, colStep, rows, k);
+            }
+            for (int r = 0; r < rows; r++) {
+                if (m[r] == 0) {
+                    clearRow(y, r);
+                }
+            }
+        }
+
+        /**
+         * The non-zero values of the unmasked rows of {@code bits} (FLOAT bits, if not null) or {@code doubles},
+         * row-major rows x k, as entries; false if there are more than the entries hold.
+         */
+        private boolean entries(int[] bits, double[] doubles, int k) {
+            int e = 0;
+            for (int r = 0; r < rows; r++) {
+                entryStart[r] = e;
+                if (m[r] == 0) {
+                    continue;
+                }
+                int end = (r + 1) * k;
+                for (int i = nonZero(bits, doubles, r * k, end); i < end; i = nonZero(bits, doubles, i + 1, end)) {
+                    if (e == entryClass.length) {
+                        return false;
+                    }
+                    entryClass[e] = i - r * k;
+                    entryValue[e++] = bits != null ? Float.intBitsToFloat(bits[i]) : doubles[i];
+                }
+            }
+            entryStart[rows] = e;
+            return true;
+        }
+
+        /**
+         * The first index in [i, end) of a non-zero value of {@code bits} (FLOAT bits, if not null; +-0 is zero) or
+         * {@code doubles}, else end. The bits are OR-ed 16 at a time, a loop C2 vectorises: a one-hot row is almost
+         * all zeros, and a compare per element took 0.5-0.6 ns against 0.2.
+         */
+        private static int nonZero(int[] bits, double[] doubles, int i, int end) {
+            if (bits == null) {
+                while (i < end && doubles[i] == 0) {
+                    i++;
+                }
+                return i;
+            }
+            for (; i + 16 <= end; i += 16) {
+                int or = 0;
+                for (int j = 0; j < 16; j++) {
+                    or |= bits[i + j];
+                }
+                if (or << 1 != 0) { // the sign bit alone is -0
+                    break;
+                }
+            }
+            while (i < end && bits[i] << 1 == 0) {
+                i++;
+            }
+            return i;
+        }
+
+        /** Scratch for transposes, allocated when first needed. */
+        private double[] doubles() {
+            if (doubles == null) {
+                doubles = new double[z.length];
+            }
+            return doubles;
+        }
+
+        /** Row-major scratch for the FLOAT labels' bits, allocated when first needed. */
+        private int[] labelBits() {
+            if (labelBits == null) {
+                labelBits = new int[capacity * job.k];
+            }
+            return labelBits;
+        }
+
+        /** Row-major scratch for the labels, allocated when first needed. */
+        private double[] labelRows() {
+            if (labelRows == null) {
+                labelRows = new double[capacity * job.k];
+            }
+            return labelRows;
+        }
+
+        private double[] denseY() {
+            if (denseY == null) {
+                denseY = new double[z.length];
+            }
+            return denseY;
         }
 
         private void clearRow(double[] values, int r) {
@@ -360,60 +548,64 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             }
         }
 
-        /** Rows [start, start + rows) of an [N,K] array into the scratch layout, in bulk along its contiguous axis. */
-        private void read(Array a, double[] dst, int start) {
+        /**
+         * Rows [start, start + rows) of an [N,K] array into {@code dst} laid out with the given row and class steps,
+         * in bulk along the source's contiguous axis.
+         */
+        private void read(Array a, double[] dst, int dstRow, int dstCol, int start) {
             int k = job.k;
             if (a.colStride == 1 && (a.rowStride == k || rows == 1)) { // one block of whole rows
                 int at = a.offset + start * a.rowStride;
-                if (rowStep == k && colStep == 1) {
+                if (dstRow == k && dstCol == 1) {
                     a.read(at, dst, 0, rows * k, floats);
-                } else if (a.floats != null && rowStep == 1) { // transposed straight from the staged floats
+                } else if (a.floats != null && dstRow == 1) { // transposed straight from the staged floats
                     a.floats.get(at, floats, 0, rows * k);
-                    place(floats, k, dst, colStep, rows, k);
+                    place(floats, k, dst, dstCol, rows, k);
                 } else {
-                    a.read(at, doubles, 0, rows * k, floats);
-                    place(doubles, k, 1, dst, rowStep, colStep, rows, k);
+                    a.read(at, doubles(), 0, rows * k, floats);
+                    place(doubles(), k, 1, dst, dstRow, dstCol, rows, k);
                 }
             } else if (a.rowStride == 1) { // column by column
-                boolean direct = rowStep == 1;
+                boolean direct = dstRow == 1;
                 for (int c = 0; c < k; c++) {
-                    a.read(a.offset + start + c * a.colStride, direct ? dst : doubles, direct ? c * colStep : c * rows,
+                    a.read(a.offset + start + c * a.colStride, direct ? dst : doubles(), direct ? c * dstCol : c * rows,
                             rows, floats);
                 }
                 if (!direct) {
-                    place(doubles, 1, rows, dst, rowStep, colStep, rows, k);
+                    place(doubles(), 1, rows, dst, dstRow, dstCol, rows, k);
                 }
             } else if (a.colStride == 1) { // row by row (a view of wider rows)
                 for (int r = 0; r < rows; r++) {
-                    a.read(a.offset + (start + r) * a.rowStride, doubles, r * k, k, floats);
+                    a.read(a.offset + (start + r) * a.rowStride, doubles(), r * k, k, floats);
                 }
-                place(doubles, k, 1, dst, rowStep, colStep, rows, k);
+                place(doubles(), k, 1, dst, dstRow, dstCol, rows, k);
             } else {
                 for (int r = 0; r < rows; r++) {
                     for (int c = 0; c < k; c++) {
-                        dst[at(r, c)] = a.get(a.offset + (start + r) * a.rowStride + c * a.colStride);
+                        dst[r * dstRow + c * dstCol] = a.get(a.offset + (start + r) * a.rowStride + c * a.colStride);
                     }
                 }
             }
         }
 
-        /** The tile's rows of {@code src} into a contiguous 'c' or 'f' [N,K] array, in bulk. */
+        /** The tile's rows of {@code src} into a 'c' or 'f' (possibly staged) array, in bulk. */
         void store(Array a, double[] src, int start) {
             int k = job.k;
             if (a.colStride == 1) { // 'c': one block of whole rows
                 if (rowStep == k && colStep == 1) {
                     a.write(start * k, src, 0, rows * k, floats);
                 } else {
-                    place(src, rowStep, colStep, doubles, k, 1, rows, k);
-                    a.write(start * k, doubles, 0, rows * k, floats);
+                    place(src, rowStep, colStep, doubles(), k, 1, rows, k);
+                    a.write(start * k, doubles(), 0, rows * k, floats);
                 }
             } else { // 'f': column by column
                 boolean direct = rowStep == 1;
                 if (!direct) {
-                    place(src, rowStep, colStep, doubles, 1, rows, rows, k);
+                    place(src, rowStep, colStep, doubles(), 1, rows, rows, k);
                 }
                 for (int c = 0; c < k; c++) {
-                    a.write(start + c * job.n, direct ? src : doubles, direct ? c * colStep : c * rows, rows, floats);
+                    a.write(a.offset + start + c * a.colStride, direct ? src : doubles(), direct ? c * colStep : c * rows,
+                            rows, floats);
                 }
             }
         }
@@ -456,6 +648,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         static final int BULK_MIN = 128;
         final FloatBuffer floats;
         final DoubleBuffer doubles;
+        /** A FLOAT array's values as their bits (for scans that OR them). */
+        final IntBuffer bits;
         final int offset;
         final int rowStride;
         final int colStride;
@@ -464,6 +658,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             ByteBuffer bytes = nio(array);
             floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
             doubles = floats == null ? bytes.asDoubleBuffer() : null;
+            bits = floats == null ? null : bytes.asIntBuffer();
             offset = (int) array.offset();
             rowStride = array.rank() == 2 ? array.stride(0) : 1;
             colStride = array.rank() == 2 ? array.stride(1) : 1;

@@ -170,6 +170,40 @@ class CpuSoftmaxXentTest {
         assertMatchesHand(y, false, z, null, 0.1, new double[] {1, 2, 3}, new double[] {0.5, 0.25, 0.25});
     }
 
+    /**
+     * Label forms in turn on one geometry, each call on the scratch the previous one left (the kernels keep it between
+     * calls): one-hot rows (kept as entries from K = 64), class indices, soft rows (too dense for entries: laid out
+     * as a tile), a few non-zero values per row, and masked rows holding NaN; then one-hot again.
+     */
+    @ParameterizedTest(name = "{0} [{1},{2}] {3}")
+    @MethodSource("reusedGeometries")
+    void eachLabelFormIsRightOnScratchAnotherCallUsed(DataType type, int n, int k, char order) {
+        INDArray z = logits(type, n, k, 2, 31).dup(order);
+        INDArray idx = indices(n, k, DataType.INT32);
+        INDArray oneHot = oneHot(idx, k, type);
+        Nd4j.getRandom().setSeed(32);
+        INDArray soft = Nd4j.rand(type, n, k);
+        INDArray few = oneHot.mul(0.7).addi(oneHot(indices(n, k, DataType.INT32).addi(1).fmodi(k), k, type).muli(0.3));
+        INDArray mask = Nd4j.ones(type, n, 1);
+        INDArray dirty = oneHot.dup();
+        for (int r = 1; r < n; r += 3) {
+            mask.putScalar(r, 0);
+            dirty.putScalar(r, r % k, Double.NaN);
+        }
+        assertMatchesHand(oneHot, false, z, null, 0.1, null, null);
+        assertMatchesHand(idx, true, z, null, 0.1, null, null);
+        assertMatchesHand(soft, false, z, null, 0.1, null, null);
+        assertMatchesHand(few.dup('f'), false, z, null, 0.2, null, null);
+        assertMatchesHand(dirty, false, z, mask, 0.1, null, null);
+        assertMatchesHand(oneHot, false, z, null, 0.1, null, null);
+    }
+
+    static Stream<Arguments> reusedGeometries() {
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(
+                Arguments.of(type, 300, 1000, 'f'), Arguments.of(type, 300, 1000, 'c'), Arguments.of(type, 200, 70, 'c'),
+                Arguments.of(type, 200, 70, 'f'), Arguments.of(type, 150, 10, 'c'), Arguments.of(type, 150, 10, 'f')));
+    }
+
     // ---- sizes and extremes ---------------------------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0} K={1} N={2}")
