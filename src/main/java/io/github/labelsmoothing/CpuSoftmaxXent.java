@@ -59,6 +59,13 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      */
     private static final int DENSE_LABELS = 8;
     /**
+     * Rows of a tile of an 'f'-order preOutput (read column by column) at least. A column-major tile (the SIMD
+     * kernel's) takes {@link Array#BULK_MIN} rows, so that each column is one bulk copy straight into place (shorter
+     * columns, copied element by element, cost about as much as the rest of the kernel together); a row-major tile
+     * (the scalar kernel's), which transposes the columns anyway, 16: with 128 its calls were 1.1-1.2x slower.
+     */
+    private static final int MIN_COLUMN_TILE_ROWS = 16;
+    /**
      * Dense labels of fewer classes are always laid out as a tile: a scan per row then costs more than the vector
      * passes it saves (at K = 10 the scans made a call 1.15-1.2x slower; at K = 1000 entries made it 1.2-1.6x faster).
      */
@@ -207,9 +214,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int lanes = kernel.lanes();
             paddedK = rowMajor ? roundUp(k, lanes) : k;
             int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
-            // an 'f'-order preOutput is read column by column: columns of BULK_MIN rows are each one bulk copy (shorter
-            // ones were copied element by element, which cost about as much as the rest of the kernel together)
-            int rows = z.rowStride == 1 ? Math.max(Array.BULK_MIN, fitting) : Math.max(1, fitting);
+            int rows = z.rowStride == 1 ? Math.max(rowMajor ? MIN_COLUMN_TILE_ROWS : Array.BULK_MIN, fitting)
+                    : Math.max(1, fitting);
             rows = rowMajor ? rows : roundUp(rows, lanes);
             tileRows = Math.min(rows, rowMajor ? n : roundUp(n, lanes));
             y = in.sparse() ? null : new Array(in.labels());

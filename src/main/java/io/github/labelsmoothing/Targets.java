@@ -86,7 +86,9 @@ final class Targets {
     static INDArray oneHotRows(INDArray indices, int numClasses, DataType type) {
         long n = indices.length();
         INDArray out = Nd4j.createUninitialized(type, n, numClasses);
-        Nd4j.exec(new OneHot(indices.reshape(n).castTo(DataType.INT64), out, numClasses, 1, 1, 0));
+        // indices of the output's type (a DataSet's usual FLOAT) go in as they are: a cast is one more op
+        INDArray flat = indices.dataType() == type ? indices.reshape(n) : indices.reshape(n).castTo(DataType.INT64);
+        Nd4j.exec(new OneHot(flat, out, numClasses, 1, 1, 0));
         return out;
     }
 
