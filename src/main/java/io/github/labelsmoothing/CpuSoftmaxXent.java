@@ -62,9 +62,13 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      * Rows of a tile of an 'f'-order preOutput (read column by column) at least. A column-major tile (the SIMD
      * kernel's) takes {@link Array#BULK_MIN} rows, so that each column is one bulk copy straight into place (shorter
      * columns, copied element by element, cost about as much as the rest of the kernel together); a row-major tile
-     * (the scalar kernel's), which transposes the columns anyway, 16: with 128 its calls were 1.1-1.2x slower.
+     * (the scalar kernel's), which transposes the columns anyway, 16: with 128 its calls were 1.1-1.2x slower. So
+     * is a column-major tile whose {@code BULK_MIN} rows would hold more than {@link #MAX_BULK_TILE} elements (a
+     * language model's K = 32000 would take 30 MB of scratch per array, kept between calls).
      */
     private static final int MIN_COLUMN_TILE_ROWS = 16;
+    /** Elements of a column-major tile of {@link Array#BULK_MIN} rows at most: 2 MB of doubles (K up to 2048). */
+    private static final int MAX_BULK_TILE = 1 << 18;
     /**
      * Dense labels of fewer classes are always laid out as a tile: a scan per row then costs more than the vector
      * passes it saves (at K = 10 the scans made a call 1.15-1.2x slower; at K = 1000 entries made it 1.2-1.6x faster).
@@ -214,7 +218,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int lanes = kernel.lanes();
             paddedK = rowMajor ? roundUp(k, lanes) : k;
             int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
-            int rows = z.rowStride == 1 ? Math.max(rowMajor ? MIN_COLUMN_TILE_ROWS : Array.BULK_MIN, fitting)
+            boolean bulkColumns = !rowMajor && (long) Array.BULK_MIN * k <= MAX_BULK_TILE;
+            int rows = z.rowStride == 1 ? Math.max(bulkColumns ? Array.BULK_MIN : MIN_COLUMN_TILE_ROWS, fitting)
                     : Math.max(1, fitting);
             rows = rowMajor ? rows : roundUp(rows, lanes);
             tileRows = Math.min(rows, rowMajor ? n : roundUp(n, lanes));
