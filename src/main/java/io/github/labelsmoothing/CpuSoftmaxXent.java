@@ -88,9 +88,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /**
      * For each row of the tile: {@code max} = its largest logit M, {@code sum} = {@code Σ_k e^(z_k - M)},
-     * {@code dot} = {@code Σ_k w_k t_k (z_k - M)} with dense labels or {@code Σ_k s·w_k·prior_k (z_k - M)} with class
-     * indices (0 for a term whose target is 0), {@code mass} = {@code Σ_k (1-s)·w_k·y_k} (dense labels; else
-     * untouched); and {@code e^(z - M)} into {@code g}. Masked and padding rows hold finite values and may be computed.
+     * {@code dot} = {@code Σ_k w_k t_k (z_k - M)} (0 for a term whose target is 0), {@code mass} =
+     * {@code Σ_k (1-s)·w_k·y_k}; and {@code e^(z - M)} into {@code g}. Without a label tile ({@code t.y} null: class
+     * indices, or labels kept as entries) {@code dot} is the prior's part alone and {@code mass} 0; the caller adds the
+     * entries' share. Masked and padding rows hold finite values and may be computed.
      */
     abstract void sums(Tile t, Job job);
 
@@ -105,8 +106,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     }
 
     /**
-     * {@code g = g·factor - m·((1-s)·w·y + s·w·prior)} (dense labels; the prior's part alone with class indices) for
-     * each row, with {@code g} holding {@code e^(z - M)} from {@link #sums} and {@code factor} the row's.
+     * {@code g = g·factor - m·((1-s)·w·y + s·w·prior)} for each row (without a label tile the prior's part alone; the
+     * caller subtracts the entries' share), with {@code g} holding {@code e^(z - M)} from {@link #sums} and
+     * {@code factor} the row's.
      */
     abstract void gradient(Tile t, Job job);
 
@@ -434,41 +436,37 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /**
          * The dense labels of the tile's rows as entries if they have few non-zero values, else laid out as a tile (a
-         * masked row's labels are never used). 'c'-order FLOAT labels are scanned as read, by their bits.
+         * masked row's labels are never used).
          */
         private void loadLabels(int start) {
-            int k = job.k;
-            Array a = job.y;
-            y = denseY();
-            Arrays.fill(entryStart, 0);
-            if (k < ENTRY_CLASSES) {
-                read(a, y, rowStep, colStep, start);
-            } else {
-                int[] bits = null;
-                if (a.bits != null && a.colStride == 1 && (a.rowStride == k || rows == 1)) {
-                    bits = labelBits();
-                    a.bits.get(a.offset + start * a.rowStride, bits, 0, rows * k);
-                } else {
-                    read(a, labelRows(), k, 1, start);
-                }
-                if (entries(bits, labelRows, k)) {
-                    y = null;
-                    return;
-                }
-                Arrays.fill(entryStart, 0);
-                double[] values = labelRows();
-                if (bits != null) {
-                    for (int i = 0; i < rows * k; i++) {
-                        values[i] = Float.intBitsToFloat(bits[i]);
-                    }
-                }
-                place(values, k, 1, y, rowStep, colStep, rows, k);
+            if (job.k >= ENTRY_CLASSES && scanned(start)) {
+                y = null;
+                return;
             }
+            Arrays.fill(entryStart, 0);
+            y = denseY();
+            read(job.y, y, rowStep, colStep, start);
             for (int r = 0; r < rows; r++) {
                 if (m[r] == 0) {
                     clearRow(y, r);
                 }
             }
+        }
+
+        /**
+         * Whether the tile's label rows fit the entries (then they hold them). 'c'-order FLOAT labels are scanned as
+         * read, by their bits.
+         */
+        private boolean scanned(int start) {
+            int k = job.k;
+            Array a = job.y;
+            if (a.bits != null && a.colStride == 1 && (a.rowStride == k || rows == 1)) {
+                int[] bits = labelBits();
+                a.bits.get(a.offset + start * a.rowStride, bits, 0, rows * k);
+                return entries(bits, null, k);
+            }
+            read(a, labelRows(), k, 1, start);
+            return entries(null, labelRows, k);
         }
 
         /**
@@ -655,7 +653,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /** A FLOAT or DOUBLE [N,K] (or [N,1]) array's native buffer, element offset and strides. */
     static final class Array {
-        /** Runs shorter than this are copied element by element (a column of an 'f'-order tile: 16 to 64). */
+        /** Runs shorter than this are copied element by element (a column of a 16-row tile of an 'f'-order array). */
         static final int BULK_MIN = 128;
         final FloatBuffer floats;
         final DoubleBuffer doubles;

@@ -1,5 +1,6 @@
 package io.github.labelsmoothing;
 
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -141,16 +142,16 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         int tileRows = t.capacity;
         double[] z = t.z;
         double[] y = t.y;
-        java.util.Arrays.fill(t.max, Double.NEGATIVE_INFINITY);
+        Arrays.fill(t.max, Double.NEGATIVE_INFINITY);
         for (int c = 0; c < job.k; c++) {
             for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += LANES, i += LANES) {
                 DoubleVector.fromArray(SPECIES, t.max, r0).max(DoubleVector.fromArray(SPECIES, z, i))
                         .intoArray(t.max, r0);
             }
         }
-        java.util.Arrays.fill(t.sum, 0);
-        java.util.Arrays.fill(t.dot, 0);
-        java.util.Arrays.fill(t.mass, 0);
+        Arrays.fill(t.sum, 0);
+        Arrays.fill(t.dot, 0);
+        Arrays.fill(t.mass, 0);
         for (int c = 0; c < job.k; c++) {
             double prior = job.priorTerm[c];
             double labelScale = job.labelScale[c];
