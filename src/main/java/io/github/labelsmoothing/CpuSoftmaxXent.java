@@ -89,9 +89,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
      * For each row of the tile: {@code max} = its largest logit M, {@code sum} = {@code Σ_k e^(z_k - M)},
      * {@code dot} = {@code Σ_k w_k t_k (z_k - M)} (0 for a term whose target is 0), {@code mass} =
-     * {@code Σ_k (1-s)·w_k·y_k}; and {@code e^(z - M)} into {@code g}. Without a label tile ({@code t.y} null: class
-     * indices, or labels kept as entries) {@code dot} is the prior's part alone and {@code mass} 0; the caller adds the
-     * entries' share. Masked and padding rows hold finite values and may be computed.
+     * {@code Σ_k (1-s)·w_k·y_k}; and {@code e^(z - M)} into {@code g}, needed only for the gradient ({@code job.g} not
+     * null: the SIMD kernel skips these writes in a score's call, megabytes through an 'f'-order tile). Without a label
+     * tile ({@code t.y} null: class indices, or labels kept as entries) {@code dot} is the prior's part alone and
+     * {@code mass} 0; the caller adds the entries' share. Masked and padding rows hold finite values and may be
+     * computed.
      */
     abstract void sums(Tile t, Job job);
 
@@ -102,6 +104,30 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     void logSums(Tile t) {
         for (int r = 0; r < t.rows; r++) {
             t.loss[r] = Math.log(t.sum[r]);
+        }
+    }
+
+    /** {@code dst[off..off+len) = src[0..len)}, widened (bulk-read FLOAT values into a tile). */
+    void widen(float[] src, double[] dst, int off, int len) {
+        widen(src, 0, dst, off, len);
+    }
+
+    /** {@code dst[0..len) = src[off..off+len)}, rounded to float (a tile's values before a FLOAT bulk write). */
+    void narrow(double[] src, int off, float[] dst, int len) {
+        narrow(src, off, dst, 0, len);
+    }
+
+    /** The loop of {@link #widen(float[], double[], int, int)} from {@code src[from]} (a SIMD kernel's tail). */
+    static void widen(float[] src, int from, double[] dst, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            dst[off + i] = src[from + i];
+        }
+    }
+
+    /** The loop of {@link #narrow(double[], int, float[], int)} into {@code dst[to]} (a SIMD kernel's tail). */
+    static void narrow(double[] src, int off, float[] dst, int to, int len) {
+        for (int i = 0; i < len; i++) {
+            dst[to + i] = (float) src[off + i];
         }
     }
 
@@ -292,7 +318,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 t.store(g, t.g, start);
             }
             if (rowLoss != null) {
-                rowLoss.write(start, t.loss, 0, t.rows, t.floats);
+                rowLoss.write(start, t.loss, 0, t.rows, t);
             }
             return total;
         }
@@ -566,26 +592,26 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             if (a.colStride == 1 && (a.rowStride == k || rows == 1)) { // one block of whole rows
                 int at = a.offset + start * a.rowStride;
                 if (dstRow == k && dstCol == 1) {
-                    a.read(at, dst, 0, rows * k, floats);
+                    a.read(at, dst, 0, rows * k, this);
                 } else if (a.floats != null && dstRow == 1) { // transposed straight from the staged floats
                     a.floats.get(at, floats, 0, rows * k);
                     place(floats, k, dst, dstCol, rows, k);
                 } else {
-                    a.read(at, doubles(), 0, rows * k, floats);
+                    a.read(at, doubles(), 0, rows * k, this);
                     place(doubles(), k, 1, dst, dstRow, dstCol, rows, k);
                 }
             } else if (a.rowStride == 1) { // column by column
                 boolean direct = dstRow == 1;
                 for (int c = 0; c < k; c++) {
                     a.read(a.offset + start + c * a.colStride, direct ? dst : doubles(), direct ? c * dstCol : c * rows,
-                            rows, floats);
+                            rows, this);
                 }
                 if (!direct) {
                     place(doubles(), 1, rows, dst, dstRow, dstCol, rows, k);
                 }
             } else if (a.colStride == 1) { // row by row (a view of wider rows)
                 for (int r = 0; r < rows; r++) {
-                    a.read(a.offset + (start + r) * a.rowStride, doubles(), r * k, k, floats);
+                    a.read(a.offset + (start + r) * a.rowStride, doubles(), r * k, k, this);
                 }
                 place(doubles(), k, 1, dst, dstRow, dstCol, rows, k);
             } else {
@@ -602,10 +628,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int k = job.k;
             if (a.colStride == 1) { // 'c': one block of whole rows
                 if (rowStep == k && colStep == 1) {
-                    a.write(start * k, src, 0, rows * k, floats);
+                    a.write(start * k, src, 0, rows * k, this);
                 } else {
                     place(src, rowStep, colStep, doubles(), k, 1, rows, k);
-                    a.write(start * k, doubles(), 0, rows * k, floats);
+                    a.write(start * k, doubles(), 0, rows * k, this);
                 }
             } else { // 'f': column by column
                 boolean direct = rowStep == 1;
@@ -614,7 +640,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 }
                 for (int c = 0; c < k; c++) {
                     a.write(a.offset + start + c * a.colStride, direct ? src : doubles(), direct ? c * colStep : c * rows,
-                            rows, floats);
+                            rows, this);
                 }
             }
         }
@@ -677,8 +703,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             return floats != null ? floats.get(i) : doubles.get(i);
         }
 
-        /** {@code len} elements from {@code at} into {@code dst[off..]}, through {@code staging} for FLOAT. */
-        void read(int at, double[] dst, int off, int len, float[] staging) {
+        /** {@code len} elements from {@code at} into {@code dst[off..]}, through the tile's staging for FLOAT. */
+        void read(int at, double[] dst, int off, int len, Tile via) {
             if (len < BULK_MIN) { // a bulk copy's fixed cost (a native call) outweighs short runs' element reads
                 if (floats != null) {
                     for (int i = 0; i < len; i++) {
@@ -695,14 +721,12 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 doubles.get(at, dst, off, len);
                 return;
             }
-            floats.get(at, staging, 0, len);
-            for (int i = 0; i < len; i++) {
-                dst[off + i] = staging[i];
-            }
+            floats.get(at, via.floats, 0, len);
+            via.job.kernel.widen(via.floats, dst, off, len);
         }
 
-        /** {@code len} elements of {@code src[off..]} to {@code at}, rounded through {@code staging} for FLOAT. */
-        void write(int at, double[] src, int off, int len, float[] staging) {
+        /** {@code len} elements of {@code src[off..]} to {@code at}, rounded through the tile's staging for FLOAT. */
+        void write(int at, double[] src, int off, int len, Tile via) {
             if (len < BULK_MIN) {
                 if (floats != null) {
                     for (int i = 0; i < len; i++) {
@@ -719,10 +743,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 doubles.put(at, src, off, len);
                 return;
             }
-            for (int i = 0; i < len; i++) {
-                staging[i] = (float) src[off + i];
-            }
-            floats.put(at, staging, 0, len);
+            via.job.kernel.narrow(src, off, via.floats, len);
+            floats.put(at, via.floats, 0, len);
         }
     }
 

@@ -71,17 +71,17 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
         return "scalar";
     }
 
-    private static final double LOG2_E = 1.4426950408889634;
+    static final double LOG2_E = 1.4426950408889634;
     /** ln 2 split so that {@code n·LN2_HIGH} is exact for the n that occur (fdlibm's constants). */
-    private static final double LN2_HIGH = 0.6931471803691238;
-    private static final double LN2_LOW = 1.9082149292705877e-10;
+    static final double LN2_HIGH = 0.6931471803691238;
+    static final double LN2_LOW = 1.9082149292705877e-10;
     /**
      * 1.5·2^52: added to {@code x·log2(e)} it rounds it to the nearest integer n (as {@link Math#rint}), which then
      * sits in the low bits of the sum (two's complement for negative n); 1.3x faster than {@code rint} and a cast.
      */
-    private static final double ROUNDING = 0x1.8p52;
+    static final double ROUNDING = 0x1.8p52;
     /** Below this, e^x is subnormal or 0 and counts for nothing next to the row's e^0 = 1. */
-    private static final double EXP_UNDERFLOW = -708;
+    static final double EXP_UNDERFLOW = -708;
 
     /**
      * {@code e^x} for {@code x <= 0} (NaN stays NaN) within 3 ulp of {@link Math#exp}: {@code x = n·ln2 + r},

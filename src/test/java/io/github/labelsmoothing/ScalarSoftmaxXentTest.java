@@ -20,7 +20,7 @@ class ScalarSoftmaxXentTest {
     }
 
     /** {@code exp} against {@link Math#exp} on a million points of [-708, 0], and at its edges. */
-    private static void assertMatchesMathExp(DoubleUnaryOperator exp, DoubleUnaryOperator tolerance, long seed) {
+    static void assertMatchesMathExp(DoubleUnaryOperator exp, DoubleUnaryOperator tolerance, long seed) {
         java.util.Random random = new java.util.Random(seed);
         for (int i = 0; i < 1_000_000; i++) {
             double x = -random.nextDouble() * (i % 3 == 0 ? 1 : i % 3 == 1 ? 40 : 708);
