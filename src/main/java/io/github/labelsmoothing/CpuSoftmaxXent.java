@@ -629,6 +629,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             if (a.colStride == 1) { // 'c': one block of whole rows
                 if (rowStep == k && colStep == 1) {
                     a.write(start * k, src, 0, rows * k, this);
+                } else if (a.floats != null) { // transposed and rounded in one pass, then written in bulk
+                    place(src, rowStep, colStep, floats, rows, k);
+                    a.floats.put(start * k, floats, 0, rows * k);
                 } else {
                     place(src, rowStep, colStep, doubles(), k, 1, rows, k);
                     a.write(start * k, doubles(), 0, rows * k, this);
@@ -663,6 +666,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < k; c++) {
                     dst[r * dstRow + c * dstCol] = src[r * srcRow + c * srcCol];
+                }
+            }
+        }
+
+        /** A tile (of the given row and class steps) into a row-major rows x k block of floats, rounded. */
+        private static void place(double[] src, int srcRow, int srcCol, float[] dst, int rows, int k) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0, from = r * srcRow, to = r * k; c < k; c++, from += srcCol) {
+                    dst[to + c] = (float) src[from];
                 }
             }
         }
