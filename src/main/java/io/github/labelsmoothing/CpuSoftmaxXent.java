@@ -228,6 +228,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final double[] priorTerm;
         /** {@code Σ_k s·w_k·prior_k}. */
         final double priorMass;
+        /**
+         * Whether {@link #priorTerm} is non-zero in every column, padding included (s > 0, no 0 weight or prior entry,
+         * K a whole number of vectors in a row-major tile): {@code priorTerm·x} then needs no guard against 0·-inf.
+         */
+        final boolean priorEverywhere;
         final boolean weighted;
         /** Whether the losses are wanted (else only the gradient, without a log per row). */
         final boolean score;
@@ -264,6 +269,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 mass += priorTerm[c];
             }
             priorMass = mass;
+            priorEverywhere = Arrays.stream(priorTerm).allMatch(term -> term != 0);
             weighted = in.classWeights() != null;
             this.rowLoss = rowLoss == null ? null : new Array(rowLoss);
             g = gradient == null ? null : new Array(gradient);

@@ -258,9 +258,12 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                     DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, base + c)
                             .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
                     mass = mass.add(labelPart);
-                    target = target.add(labelPart);
+                    dot = dot.add(targetTimes(x, target.add(labelPart)));
+                } else if (job.priorEverywhere) { // no 0 target: one fma instead of a guarded product
+                    dot = x.fma(target, dot);
+                } else {
+                    dot = dot.add(targetTimes(x, target));
                 }
-                dot = dot.add(targetTimes(x, target));
             }
             t.max[r] = max;
             t.sum[r] = sum.reduceLanes(VectorOperators.ADD);

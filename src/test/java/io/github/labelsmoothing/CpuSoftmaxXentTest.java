@@ -198,6 +198,45 @@ class CpuSoftmaxXentTest {
         assertMatchesHand(oneHot, false, z, null, 0.1, null, null);
     }
 
+    /**
+     * A -inf logit in rows of many classes ('c' order: the SIMD kernel's row-major tiles). Under the uniform prior
+     * every target is positive, so that row scores +inf with a finite gradient; under a prior with a 0 at that class
+     * (unlabelled) it counts for nothing and the row stays finite. Labels as class indices and as one-hot rows.
+     */
+    @ParameterizedTest(name = "{0} sparse={1}")
+    @MethodSource("typesAndLabelForms")
+    void minusInfinityInWideRows(DataType type, boolean sparse) {
+        int n = 3;
+        int k = 64;
+        INDArray z = logits(type, n, k, 0, 41);
+        z.putScalar(0, 5, Double.NEGATIVE_INFINITY);
+        INDArray idx = Nd4j.createFromArray(1, 2, 3).reshape(n, 1);
+        INDArray labels = sparse ? idx : oneHot(idx, k, type);
+        double[][] zs = z.castTo(DataType.DOUBLE).toDoubleMatrix();
+        double[][] y = denseLabels(idx, true, n, k, null);
+
+        SoftmaxXent.Inputs uniform = new SoftmaxXent.Inputs(labels, sparse, z, null, 0.1, null, null);
+        double[] expectedRows = Hand.rowLosses(zs, y, 0.1, null, null, null);
+        double[] rows = values(kernel.run(uniform, SoftmaxXent.Output.ROW_LOSSES).rowLosses());
+        assertEquals(Double.POSITIVE_INFINITY, expectedRows[0], "the reference");
+        assertEquals(Double.POSITIVE_INFINITY, rows[0], "the row with -inf under a positive target");
+        assertClose(new double[] {expectedRows[1], expectedRows[2]}, new double[] {rows[1], rows[2]}, rtol(z), 0,
+                "the other rows");
+        assertEquals(Double.POSITIVE_INFINITY, kernel.run(uniform, SoftmaxXent.Output.SCORE).score(), "score");
+        assertClose(Nd4j.create(Hand.gradient(zs, y, 0.1, null, null, null)),
+                kernel.run(uniform, SoftmaxXent.Output.GRADIENT).gradient(), rtol(z), 1e-7, "gradient");
+
+        double[] prior = new double[k];
+        Arrays.fill(prior, 1.0 / (k - 1));
+        prior[5] = 0;
+        assertMatchesHand(labels, sparse, z, null, 0.1, null, prior);
+    }
+
+    static Stream<Arguments> typesAndLabelForms() {
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(Arguments.of(type, true),
+                Arguments.of(type, false)));
+    }
+
     static Stream<Arguments> reusedGeometries() {
         return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(
                 Arguments.of(type, 300, 1000, 'f'), Arguments.of(type, 300, 1000, 'c'), Arguments.of(type, 200, 70, 'c'),
