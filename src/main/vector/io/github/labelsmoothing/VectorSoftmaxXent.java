@@ -239,16 +239,21 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         for (int r = 0; r < t.rows; r++) {
             int base = r * width;
             DoubleVector maxes = DoubleVector.broadcast(SPECIES, Double.NEGATIVE_INFINITY);
+            DoubleVector mins = DoubleVector.broadcast(SPECIES, Double.POSITIVE_INFINITY);
             for (int c = 0; c < width; c += LANES) {
-                maxes = maxes.max(DoubleVector.fromArray(SPECIES, z, base + c));
+                DoubleVector v = DoubleVector.fromArray(SPECIES, z, base + c);
+                maxes = maxes.max(v);
+                mins = mins.min(v);
             }
             double max = maxes.reduceLanes(VectorOperators.MAX);
+            // false for a NaN, an infinity or padding (-inf) in the row: those take the blend
+            boolean inRange = max - mins.reduceLanes(VectorOperators.MIN) < -ScalarSoftmaxXent.EXP_UNDERFLOW;
             DoubleVector sum = DoubleVector.zero(SPECIES);
             DoubleVector dot = sum;
             DoubleVector mass = sum;
             for (int c = 0; c < width; c += LANES) {
                 DoubleVector x = DoubleVector.fromArray(SPECIES, z, base + c).sub(max);
-                DoubleVector e = exp(x, single);
+                DoubleVector e = exp(x, single, inRange);
                 if (keep) {
                     e.intoArray(t.g, base + c);
                 }
@@ -296,6 +301,14 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
      * {@code EXP} (SVML, within 1 ulp).
      */
     private static DoubleVector exp(DoubleVector x, boolean single) {
+        return exp(x, single, false);
+    }
+
+    /**
+     * {@link #exp(DoubleVector, boolean)}; {@code inRange}: every x is known to be above {@code EXP_UNDERFLOW}
+     * (a row whose logits span less than 708), so the polynomial's result needs no underflow blend.
+     */
+    private static DoubleVector exp(DoubleVector x, boolean single, boolean inRange) {
         if (!single) {
             return x.lanewise(VectorOperators.EXP);
         }
@@ -308,15 +321,15 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         DoubleVector middle = r2.fma(r.fma(1.0 / 5_040, 1.0 / 720), r.fma(1.0 / 120, 1.0 / 24));
         DoubleVector twoToN = shifted.reinterpretAsLongs().add(1023).lanewise(VectorOperators.LSHL, 52)
                 .reinterpretAsDoubles();
-        return r2.mul(r2).fma(middle, low).mul(twoToN)
-                .blend(0.0, x.compare(VectorOperators.LE, ScalarSoftmaxXent.EXP_UNDERFLOW)); // NaN stays NaN
+        DoubleVector e = r2.mul(r2).fma(middle, low).mul(twoToN);
+        return inRange ? e : e.blend(0.0, x.compare(VectorOperators.LE, ScalarSoftmaxXent.EXP_UNDERFLOW)); // NaN stays
     }
 
     /**
      * {@code out[i] = e^x[i]} by {@link #exp(DoubleVector, boolean)}, whole vectors (the tail from a vector padded with
      * 0): its tests' entry, so that they check each lane of the kernel's own code.
      */
-    static void exp(double[] x, double[] out, boolean single) {
+    static void expEachLane(double[] x, double[] out, boolean single) {
         double[] lanes = new double[LANES];
         for (int i = 0; i < x.length; i += LANES) {
             int n = Math.min(LANES, x.length - i);

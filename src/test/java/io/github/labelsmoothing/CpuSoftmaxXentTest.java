@@ -201,7 +201,8 @@ class CpuSoftmaxXentTest {
     /**
      * A -inf logit in rows of many classes ('c' order: the SIMD kernel's row-major tiles). Under the uniform prior
      * every target is positive, so that row scores +inf with a finite gradient; under a prior with a 0 at that class
-     * (unlabelled) it counts for nothing and the row stays finite. Labels as class indices and as one-hot rows.
+     * (unlabelled) it counts for nothing and the row stays finite. Another row's logits span more than 708 (its
+     * {@code e^x} underflows to 0 there). Labels as class indices and as one-hot rows.
      */
     @ParameterizedTest(name = "{0} sparse={1}")
     @MethodSource("typesAndLabelForms")
@@ -210,6 +211,7 @@ class CpuSoftmaxXentTest {
         int k = 64;
         INDArray z = logits(type, n, k, 0, 41);
         z.putScalar(0, 5, Double.NEGATIVE_INFINITY);
+        z.putScalar(1, 9, -800);
         INDArray idx = Nd4j.createFromArray(1, 2, 3).reshape(n, 1);
         INDArray labels = sparse ? idx : oneHot(idx, k, type);
         double[][] zs = z.castTo(DataType.DOUBLE).toDoubleMatrix();
