@@ -107,25 +107,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         }
     }
 
-    /** {@code dst[off..off+len) = src[0..len)}, widened (bulk-read FLOAT values into a tile). */
-    void widen(float[] src, double[] dst, int off, int len) {
-        widen(src, 0, dst, off, len);
-    }
-
-    /** {@code dst[0..len) = src[off..off+len)}, rounded to float (a tile's values before a FLOAT bulk write). */
-    void narrow(double[] src, int off, float[] dst, int len) {
-        narrow(src, off, dst, 0, len);
-    }
-
-    /** The loop of {@link #widen(float[], double[], int, int)} from {@code src[from]} (a SIMD kernel's tail). */
-    static void widen(float[] src, int from, double[] dst, int off, int len) {
+    /** {@code dst[off..off+len) = src[from..from+len)}, widened (bulk-read FLOAT values into a tile). */
+    void widen(float[] src, int from, double[] dst, int off, int len) {
         for (int i = 0; i < len; i++) {
             dst[off + i] = src[from + i];
         }
     }
 
-    /** The loop of {@link #narrow(double[], int, float[], int)} into {@code dst[to]} (a SIMD kernel's tail). */
-    static void narrow(double[] src, int off, float[] dst, int to, int len) {
+    /** {@code dst[to..to+len) = src[off..off+len)}, rounded to float (a tile's values before a FLOAT bulk write). */
+    void narrow(double[] src, int off, float[] dst, int to, int len) {
         for (int i = 0; i < len; i++) {
             dst[to + i] = (float) src[off + i];
         }
@@ -324,7 +314,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 t.store(g, t.g, start);
             }
             if (rowLoss != null) {
-                rowLoss.write(start, t.loss, 0, t.rows, t);
+                t.copyOut(rowLoss, start, t.loss, 0, t.rows);
             }
             return total;
         }
@@ -598,26 +588,26 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             if (a.colStride == 1 && (a.rowStride == k || rows == 1)) { // one block of whole rows
                 int at = a.offset + start * a.rowStride;
                 if (dstRow == k && dstCol == 1) {
-                    a.read(at, dst, 0, rows * k, this);
+                    copyIn(a, at, dst, 0, rows * k);
                 } else if (a.floats != null && dstRow == 1) { // transposed straight from the staged floats
                     a.floats.get(at, floats, 0, rows * k);
                     place(floats, k, dst, dstCol, rows, k);
                 } else {
-                    a.read(at, doubles(), 0, rows * k, this);
+                    copyIn(a, at, doubles(), 0, rows * k);
                     place(doubles(), k, 1, dst, dstRow, dstCol, rows, k);
                 }
             } else if (a.rowStride == 1) { // column by column
                 boolean direct = dstRow == 1;
                 for (int c = 0; c < k; c++) {
-                    a.read(a.offset + start + c * a.colStride, direct ? dst : doubles(), direct ? c * dstCol : c * rows,
-                            rows, this);
+                    copyIn(a, a.offset + start + c * a.colStride, direct ? dst : doubles(),
+                            direct ? c * dstCol : c * rows, rows);
                 }
                 if (!direct) {
                     place(doubles(), 1, rows, dst, dstRow, dstCol, rows, k);
                 }
             } else if (a.colStride == 1) { // row by row (a view of wider rows)
                 for (int r = 0; r < rows; r++) {
-                    a.read(a.offset + (start + r) * a.rowStride, doubles(), r * k, k, this);
+                    copyIn(a, a.offset + (start + r) * a.rowStride, doubles(), r * k, k);
                 }
                 place(doubles(), k, 1, dst, dstRow, dstCol, rows, k);
             } else {
@@ -634,13 +624,13 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int k = job.k;
             if (a.colStride == 1) { // 'c': one block of whole rows
                 if (rowStep == k && colStep == 1) {
-                    a.write(start * k, src, 0, rows * k, this);
+                    copyOut(a, start * k, src, 0, rows * k);
                 } else if (a.floats != null) { // transposed and rounded in one pass, then written in bulk
                     place(src, rowStep, colStep, floats, rows, k);
                     a.floats.put(start * k, floats, 0, rows * k);
                 } else {
                     place(src, rowStep, colStep, doubles(), k, 1, rows, k);
-                    a.write(start * k, doubles(), 0, rows * k, this);
+                    copyOut(a, start * k, doubles(), 0, rows * k);
                 }
             } else { // 'f': column by column
                 boolean direct = rowStep == 1;
@@ -648,8 +638,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     place(src, rowStep, colStep, doubles(), 1, rows, rows, k);
                 }
                 for (int c = 0; c < k; c++) {
-                    a.write(a.offset + start + c * a.colStride, direct ? src : doubles(), direct ? c * colStep : c * rows,
-                            rows, this);
+                    copyOut(a, a.offset + start + c * a.colStride, direct ? src : doubles(),
+                            direct ? c * colStep : c * rows, rows);
                 }
             }
         }
@@ -674,6 +664,50 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     dst[r * dstRow + c * dstCol] = src[r * srcRow + c * srcCol];
                 }
             }
+        }
+
+        /** {@code len} elements of {@code a} from {@code at} into {@code dst[off..]}, FLOAT through the staging. */
+        void copyIn(Array a, int at, double[] dst, int off, int len) {
+            if (len < Array.BULK_MIN) { // a bulk copy's fixed cost (a native call) outweighs short runs' element reads
+                if (a.floats != null) {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = a.floats.get(at + i);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = a.doubles.get(at + i);
+                    }
+                }
+                return;
+            }
+            if (a.floats == null) {
+                a.doubles.get(at, dst, off, len);
+                return;
+            }
+            a.floats.get(at, floats, 0, len);
+            job.kernel.widen(floats, 0, dst, off, len);
+        }
+
+        /** {@code len} elements of {@code src[off..]} into {@code a} from {@code at}, rounded through the staging. */
+        void copyOut(Array a, int at, double[] src, int off, int len) {
+            if (len < Array.BULK_MIN) {
+                if (a.floats != null) {
+                    for (int i = 0; i < len; i++) {
+                        a.floats.put(at + i, (float) src[off + i]);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        a.doubles.put(at + i, src[off + i]);
+                    }
+                }
+                return;
+            }
+            if (a.floats == null) {
+                a.doubles.put(at, src, off, len);
+                return;
+            }
+            job.kernel.narrow(src, off, floats, 0, len);
+            a.floats.put(at, floats, 0, len);
         }
 
         /** A tile (of the given row and class steps) into a row-major rows x k block of floats, rounded. */
@@ -719,50 +753,6 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         double get(int i) {
             return floats != null ? floats.get(i) : doubles.get(i);
-        }
-
-        /** {@code len} elements from {@code at} into {@code dst[off..]}, through the tile's staging for FLOAT. */
-        void read(int at, double[] dst, int off, int len, Tile via) {
-            if (len < BULK_MIN) { // a bulk copy's fixed cost (a native call) outweighs short runs' element reads
-                if (floats != null) {
-                    for (int i = 0; i < len; i++) {
-                        dst[off + i] = floats.get(at + i);
-                    }
-                } else {
-                    for (int i = 0; i < len; i++) {
-                        dst[off + i] = doubles.get(at + i);
-                    }
-                }
-                return;
-            }
-            if (floats == null) {
-                doubles.get(at, dst, off, len);
-                return;
-            }
-            floats.get(at, via.floats, 0, len);
-            via.job.kernel.widen(via.floats, dst, off, len);
-        }
-
-        /** {@code len} elements of {@code src[off..]} to {@code at}, rounded through the tile's staging for FLOAT. */
-        void write(int at, double[] src, int off, int len, Tile via) {
-            if (len < BULK_MIN) {
-                if (floats != null) {
-                    for (int i = 0; i < len; i++) {
-                        floats.put(at + i, (float) src[off + i]);
-                    }
-                } else {
-                    for (int i = 0; i < len; i++) {
-                        doubles.put(at + i, src[off + i]);
-                    }
-                }
-                return;
-            }
-            if (floats == null) {
-                doubles.put(at, src, off, len);
-                return;
-            }
-            via.job.kernel.narrow(src, off, via.floats, len);
-            floats.put(at, via.floats, 0, len);
         }
     }
 

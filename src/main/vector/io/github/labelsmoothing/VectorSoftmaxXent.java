@@ -91,14 +91,14 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
 
     /** Two vectors of doubles per vector of floats (1.9x faster than the loop, which C2 does not vectorise). */
     @Override
-    void widen(float[] src, double[] dst, int off, int len) {
+    void widen(float[] src, int from, double[] dst, int off, int len) {
         int whole = FLOATS.loopBound(len);
         for (int i = 0; i < whole; i += 2 * LANES) {
-            FloatVector v = FloatVector.fromArray(FLOATS, src, i);
+            FloatVector v = FloatVector.fromArray(FLOATS, src, from + i);
             ((DoubleVector) v.convertShape(VectorOperators.F2D, SPECIES, 0)).intoArray(dst, off + i);
             ((DoubleVector) v.convertShape(VectorOperators.F2D, SPECIES, 1)).intoArray(dst, off + i + LANES);
         }
-        widen(src, whole, dst, off + whole, len - whole);
+        super.widen(src, from + whole, dst, off + whole, len - whole);
     }
 
     /**
@@ -106,16 +106,16 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
      * 0); 1.4x faster than the loop.
      */
     @Override
-    void narrow(double[] src, int off, float[] dst, int len) {
+    void narrow(double[] src, int off, float[] dst, int to, int len) {
         int whole = FLOATS.loopBound(len);
         for (int i = 0; i < whole; i += 2 * LANES) {
             IntVector low = DoubleVector.fromArray(SPECIES, src, off + i)
                     .convertShape(VectorOperators.D2F, FLOATS, 0).reinterpretAsInts();
             IntVector high = DoubleVector.fromArray(SPECIES, src, off + i + LANES)
                     .convertShape(VectorOperators.D2F, FLOATS, -1).reinterpretAsInts();
-            low.or(high).reinterpretAsFloats().intoArray(dst, i);
+            low.or(high).reinterpretAsFloats().intoArray(dst, to + i);
         }
-        narrow(src, off + whole, dst, whole, len - whole);
+        super.narrow(src, off + whole, dst, to + whole, len - whole);
     }
 
     /**
@@ -147,7 +147,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
             for (int c = 0; c < job.k; c++) {
                 int i = c * tileRows + r0;
                 DoubleVector x = DoubleVector.fromArray(SPECIES, z, i).sub(max);
-                DoubleVector e = exp(x, single);
+                DoubleVector e = exp(x, single, false);
                 if (keep) {
                     e.intoArray(t.g, i);
                 }
@@ -196,7 +196,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
             double labelScale = job.labelScale[c];
             for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += LANES, i += LANES) {
                 DoubleVector x = DoubleVector.fromArray(SPECIES, z, i).sub(DoubleVector.fromArray(SPECIES, t.max, r0));
-                DoubleVector e = exp(x, single);
+                DoubleVector e = exp(x, single, false);
                 if (keep) {
                     e.intoArray(t.g, i);
                 }
@@ -298,15 +298,8 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
      * {@code e^x} for {@code x <= 0}: for float32 logits ({@code single}) {@link ScalarSoftmaxXent#expForFloat}'s
      * degree-7 polynomial a vector at a time (within 1e-8 relative; inline, where the JDK's {@code EXP} is a call
      * around which C2 spills the loop's registers: 1.2 against 1.5 ns an element for a row's sums), else the JDK's
-     * {@code EXP} (SVML, within 1 ulp).
-     */
-    private static DoubleVector exp(DoubleVector x, boolean single) {
-        return exp(x, single, false);
-    }
-
-    /**
-     * {@link #exp(DoubleVector, boolean)}; {@code inRange}: every x is known to be above {@code EXP_UNDERFLOW}
-     * (a row whose logits span less than 708), so the polynomial's result needs no underflow blend.
+     * {@code EXP} (SVML, within 1 ulp). {@code inRange}: every x is known to be above {@code EXP_UNDERFLOW} (a row
+     * whose logits span less than 708), so the polynomial's result needs no underflow blend.
      */
     private static DoubleVector exp(DoubleVector x, boolean single, boolean inRange) {
         if (!single) {
@@ -326,8 +319,8 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     }
 
     /**
-     * {@code out[i] = e^x[i]} by {@link #exp(DoubleVector, boolean)}, whole vectors (the tail from a vector padded with
-     * 0): its tests' entry, so that they check each lane of the kernel's own code.
+     * {@code out[i] = e^x[i]} by {@link #exp(DoubleVector, boolean, boolean)} (with the underflow blend), whole vectors
+     * (the tail from a vector padded with 0): its tests' entry, so that they check each lane of the kernel's own code.
      */
     static void expEachLane(double[] x, double[] out, boolean single) {
         double[] lanes = new double[LANES];
@@ -335,7 +328,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
             int n = Math.min(LANES, x.length - i);
             System.arraycopy(x, i, lanes, 0, n);
             Arrays.fill(lanes, n, LANES, 0);
-            exp(DoubleVector.fromArray(SPECIES, lanes, 0), single).intoArray(lanes, 0);
+            exp(DoubleVector.fromArray(SPECIES, lanes, 0), single, false).intoArray(lanes, 0);
             System.arraycopy(lanes, 0, out, i, n);
         }
     }
