@@ -8,6 +8,7 @@ import java.nio.IntBuffer;
 import java.lang.ref.SoftReference;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.Arrays;
+import java.util.OptionalDouble;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -26,8 +27,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * as a list of entries whose share of the sums and of the gradient is added per entry, not laid out as a tile.
  *
  * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout. Large batches run in parallel over fixed row chunks whose
- * partial sums are added in chunk order, so the result does not depend on the thread count. Stateless and
- * thread-safe (finished runs' scratch tiles are kept for later calls, never shared by two runs at once).
+ * partial sums are added in chunk order, so the result does not depend on the thread count. Thread-safe; what it
+ * keeps between calls changes no result: finished runs' scratch tiles (never shared by two runs at once), and a
+ * gradient call's summed loss for a score call on byte-for-byte the same inputs ({@link ScoreMemo}).
  */
 abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
@@ -74,6 +76,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      * passes it saves (at K = 10 the scans made a call 1.15-1.2x slower; at K = 1000 entries made it 1.2-1.6x faster).
      */
     private static final int ENTRY_CLASSES = 64;
+
+    /** The summed losses of this kernel's latest gradient calls, for the score calls that follow. */
+    private final ScoreMemo memo = new ScoreMemo();
+
+    /** Test-only: the kernel's {@link ScoreMemo}. */
+    ScoreMemo memo() {
+        return memo;
+    }
 
     /** From this many elements on a call runs in parallel chunks. */
     long parallelThreshold() {
@@ -152,7 +162,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /**
      * {@inheritDoc} The gradient is in preOutput's order ('f' for an 'f'-order preOutput, else 'c'); the summed loss
-     * is NaN for the gradient alone (its logs are skipped).
+     * is NaN for the gradient alone (computed, and kept for the next score call on the same inputs, where
+     * {@link ScoreMemo#fits}; a score call takes it from there).
      *
      * @throws IllegalArgumentException also if a vector has the wrong length
      */
@@ -169,29 +180,20 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         checkLength("prior", in.prior(), k);
         double[] maskValues = in.mask() == null ? null : numbers(in.mask(), n);
         int[] classes = in.sparse() ? classIndices(in.labels(), n, k, maskValues) : null;
+        if (output == Output.SCORE) {
+            Job job = new Job(this, in, classes, maskValues, output, null, null);
+            OptionalDouble kept = memo.take(job);
+            return new Result(kept.isPresent() ? kept.getAsDouble() : job.run(), null, null);
+        }
         boolean columnsContiguous = preOutput.stride(0) == 1 && k > 1 && n > 1;
         INDArray gradient = output.gradient()
                 ? Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), columnsContiguous ? 'f' : 'c')
                 : null;
         INDArray rows = output == Output.ROW_LOSSES ? Nd4j.createUninitialized(preOutput.dataType(), n, 1) : null;
-        Job job = new Job(this, in, classes, maskValues, output != Output.GRADIENT, rows, gradient);
-
-        int chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), job.tileRows);
-        int chunks = (n + chunkRows - 1) / chunkRows;
-        double[] partial = new double[chunks];
-        // runs of whole chunks, one scratch tile each; the chunks, not the runs, fix the order of the sums
-        int runs = (long) n * k >= parallelThreshold()
-                ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
-        IntStream.range(0, runs).parallel().forEach(run -> {
-            Tile tile = Tile.borrow(job);
-            for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
-                partial[c] = job.chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
-            }
-            Tile.giveBack(tile);
-        });
-        double total = 0;
-        for (double p : partial) {
-            total += p;
+        Job job = new Job(this, in, classes, maskValues, output, rows, gradient);
+        double total = job.run();
+        if (job.keep) {
+            memo.keep(job, total);
         }
         return new Result(output == Output.GRADIENT ? Double.NaN : total, rows, gradient);
     }
@@ -224,15 +226,19 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          */
         final boolean priorEverywhere;
         final boolean weighted;
-        /** Whether the losses are wanted (else only the gradient, without a log per row). */
+        /**
+         * Whether a gradient's call keeps its summed loss for the score call DL4J makes next on the same batch
+         * ({@link ScoreMemo}); it then sums the loss too.
+         */
+        final boolean keep;
+        /** Whether the losses are summed (else only the gradient, without a log per row). */
         final boolean score;
         final Array rowLoss;
         final Array g;
 
-        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, boolean score, INDArray rowLoss,
+        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, Output output, INDArray rowLoss,
                 INDArray gradient) {
             this.kernel = kernel;
-            this.score = score;
             INDArray preOutput = in.preOutput();
             n = (int) preOutput.size(0);
             k = (int) preOutput.size(1);
@@ -263,6 +269,30 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             weighted = in.classWeights() != null;
             this.rowLoss = rowLoss == null ? null : new Array(rowLoss);
             g = gradient == null ? null : new Array(gradient);
+            keep = output == Output.GRADIENT && ScoreMemo.fits(this);
+            score = output != Output.GRADIENT || keep;
+        }
+
+        /** Computes what the job asks for; returns the summed loss (0 if the job does not score). */
+        double run() {
+            int chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), tileRows);
+            int chunks = (n + chunkRows - 1) / chunkRows;
+            double[] partial = new double[chunks];
+            // runs of whole chunks, one scratch tile each; the chunks, not the runs, fix the order of the sums
+            int runs = (long) n * k >= kernel.parallelThreshold()
+                    ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+            IntStream.range(0, runs).parallel().forEach(run -> {
+                Tile tile = Tile.borrow(this);
+                for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
+                    partial[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
+                }
+                Tile.giveBack(tile);
+            });
+            double total = 0;
+            for (double p : partial) {
+                total += p;
+            }
+            return total;
         }
 
         /** Rows [from, to): their summed loss, added tile by tile in row order. */
@@ -737,12 +767,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final DoubleBuffer doubles;
         /** A FLOAT array's values as their bits (for scans that OR them). */
         final IntBuffer bits;
+        /** The whole native buffer, in native order (views start {@link #offset} elements into it). */
+        final ByteBuffer bytes;
         final int offset;
         final int rowStride;
         final int colStride;
 
         Array(INDArray array) {
-            ByteBuffer bytes = nio(array);
+            bytes = nio(array);
             floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
             doubles = floats == null ? bytes.asDoubleBuffer() : null;
             bits = floats == null ? null : bytes.asIntBuffer();

@@ -11,7 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * gradient and is not read (padding, NaN or infinities there never reach the result).
  *
  * <p>The implementations ({@link ScalarSoftmaxXent}, the SIMD kernel, {@link Nd4jSoftmaxXent}) give the same numbers
- * within float rounding; {@link SoftmaxXents} picks one per call. Implementations are stateless and thread-safe.
+ * within float rounding; {@link SoftmaxXents} picks one per call. Implementations are thread-safe, and a call's
+ * result depends on its inputs alone.
  */
 interface SoftmaxXent {
 

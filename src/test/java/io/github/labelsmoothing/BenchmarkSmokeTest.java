@@ -31,9 +31,9 @@ class BenchmarkSmokeTest {
                 .forks(0).warmupIterations(0).measurementIterations(1)
                 .measurementTime(TimeValue.milliseconds(20))
                 .build()).run();
-        // At the smoke size (one shape): LossBenchmark 7 methods x 2 orders, SparseLossBenchmark 3,
+        // At the smoke size (one shape): LossBenchmark 8 methods x 2 orders, SparseLossBenchmark 3,
         // PreProcessorBenchmark 2, FitBenchmark 1 x 2 smoothings, ScoreCalculatorBenchmark 1 x 2 networks x 2 calculators
-        assertEquals(7 * 2 + 3 + 2 + 2 + 4, results.size());
+        assertEquals(8 * 2 + 3 + 2 + 2 + 4, results.size());
         for (RunResult result : results) {
             assertTrue(result.getPrimaryResult().getScore() > 0, result.getParams().getBenchmark());
         }

@@ -23,11 +23,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Score plus gradient of a softmax output, called as DL4J layers call them ({@code computeScore}, then
- * {@code computeGradient}), inside a training-style workspace: ours vs DL4J's {@code LossMCXENT} on labels smoothed
+ * Gradient plus score of a softmax output, called as DL4J's {@code fit()} calls them ({@code computeGradient} in
+ * backprop, then {@code computeScore} of the same batch), inside a training-style workspace: ours vs DL4J's {@code LossMCXENT} on labels smoothed
  * beforehand (the smoothing itself not timed) vs ND4J's SameDiff {@code softmaxCrossEntropy(..., labelSmoothing)}
  * with its gradient; ours with dense and class-index labels, on the CPU kernel and on the ND4J-op path (a fork with the
- * kernel switched off); and our {@code computeGradientAndScore}. preOutput is in 'f' order, as a dense layer gives it,
+ * kernel switched off); our score alone, as evaluation calls it (no gradient call before it, whose summed loss it could
+ * take); and our {@code computeGradientAndScore}. preOutput is in 'f' order, as a dense layer gives it,
  * or 'c'. Which CPU kernel runs depends on the JVM: the SIMD one with {@code --add-modules jdk.incubator.vector} (the
  * bench profile's default), the scalar one without ({@code -Dbench.jvmArgs=-Dnone}).
  */
@@ -67,36 +68,44 @@ public class LossBenchmark {
         sameDiff.setLossVariables("loss");
     }
 
-    /** As a layer calls the loss: the score, then the gradient (the CPU kernel on nd4j-native). */
+    /** As {@code fit()} calls the loss: the gradient, then the score (the CPU kernel on nd4j-native). */
     @Benchmark
     public void ours(Blackhole bh) {
-        scoreThenGradient(ours, data.oneHot, bh);
+        gradientThenScore(ours, data.oneHot, bh);
     }
 
     /** The same with class-index labels {@code [N,1]} over {@code LossSparseMCXENT}. */
     @Benchmark
     public void oursClassIndices(Blackhole bh) {
-        scoreThenGradient(oursSparse, data.indices, bh);
+        gradientThenScore(oursSparse, data.indices, bh);
     }
 
     /** {@link #ours} on the whole-array ND4J-op path (the kernel switched off), the path CUDA runs. */
     @Benchmark
     @Fork(jvmArgsAppend = "-D" + KERNEL_SWITCH + "=false")
     public void oursNd4jOps(Blackhole bh) {
-        scoreThenGradient(ours, data.oneHot, bh);
+        gradientThenScore(ours, data.oneHot, bh);
     }
 
     /** {@link #oursClassIndices} on the ND4J-op path. */
     @Benchmark
     @Fork(jvmArgsAppend = "-D" + KERNEL_SWITCH + "=false")
     public void oursClassIndicesNd4jOps(Blackhole bh) {
-        scoreThenGradient(oursSparse, data.indices, bh);
+        gradientThenScore(oursSparse, data.indices, bh);
     }
 
-    private void scoreThenGradient(LossLabelSmoothing loss, INDArray labels, Blackhole bh) {
+    private void gradientThenScore(LossLabelSmoothing loss, INDArray labels, Blackhole bh) {
         try (MemoryWorkspace ws = BenchData.workspace()) {
-            bh.consume(loss.computeScore(labels, logits, SOFTMAX, null, true));
             bh.consume(loss.computeGradient(labels, logits, SOFTMAX, null));
+            bh.consume(loss.computeScore(labels, logits, SOFTMAX, null, true));
+        }
+    }
+
+    /** The score alone, as {@code score(DataSet)} and evaluation call it: computed in full. */
+    @Benchmark
+    public void oursScoreAlone(Blackhole bh) {
+        try (MemoryWorkspace ws = BenchData.workspace()) {
+            bh.consume(ours.computeScore(data.oneHot, logits, SOFTMAX, null, true));
         }
     }
 
@@ -110,8 +119,8 @@ public class LossBenchmark {
     @Benchmark
     public void mcxentOnSmoothedLabels(Blackhole bh) {
         try (MemoryWorkspace ws = BenchData.workspace()) {
-            bh.consume(mcxent.computeScore(smoothedLabels, logits, SOFTMAX, null, true));
             bh.consume(mcxent.computeGradient(smoothedLabels, logits, SOFTMAX, null));
+            bh.consume(mcxent.computeScore(smoothedLabels, logits, SOFTMAX, null, true));
         }
     }
 
