@@ -192,8 +192,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         INDArray rows = output == Output.ROW_LOSSES ? Nd4j.createUninitialized(preOutput.dataType(), n, 1) : null;
         Job job = new Job(this, in, classes, maskValues, output, rows, gradient);
         double total = job.run();
-        if (job.keep) {
-            memo.keep(job, total);
+        if (job.kept != null) {
+            memo.keep(job.kept, job, total);
         }
         return new Result(output == Output.GRADIENT ? Double.NaN : total, rows, gradient);
     }
@@ -231,6 +231,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * ({@link ScoreMemo}); it then sums the loss too.
          */
         final boolean keep;
+        /** Where a kept call's inputs are copied (its logits' runs as the tiles read them), else null. */
+        final ScoreMemo.Entry kept;
         /** Whether the losses are summed (else only the gradient, without a log per row). */
         final boolean score;
         final Array rowLoss;
@@ -270,6 +272,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             this.rowLoss = rowLoss == null ? null : new Array(rowLoss);
             g = gradient == null ? null : new Array(gradient);
             keep = output == Output.GRADIENT && ScoreMemo.fits(this);
+            kept = keep ? kernel.memo.prepare(this) : null;
             score = output != Output.GRADIENT || keep;
         }
 
@@ -515,6 +518,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             if (a.bits != null && a.colStride == 1 && (a.rowStride == k || rows == 1)) {
                 int[] bits = labelBits();
                 a.bits.get(a.offset + start * a.rowStride, bits, 0, rows * k);
+                if (job.kept != null) { // copied for the score call that may follow (ScoreMemo)
+                    job.kept.stageLabels(start * a.rowStride, bits, rows * k);
+                }
                 return entries(bits, null, k);
             }
             read(a, labelRows(), k, 1, start);
@@ -621,6 +627,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     copyIn(a, at, dst, 0, rows * k);
                 } else if (a.floats != null && dstRow == 1) { // transposed straight from the staged floats
                     a.floats.get(at, floats, 0, rows * k);
+                    staged(a, at, rows * k);
                     place(floats, k, dst, dstCol, rows, k);
                 } else {
                     copyIn(a, at, doubles(), 0, rows * k);
@@ -715,7 +722,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 return;
             }
             a.floats.get(at, floats, 0, len);
+            staged(a, at, len);
             job.kernel.widen(floats, 0, dst, off, len);
+        }
+
+        /** The logits' run just staged, copied for the score call that may follow ({@link ScoreMemo}). */
+        private void staged(Array a, int at, int len) {
+            if (a == job.z && job.kept != null) {
+                job.kept.stage(at - a.offset, floats, len);
+            }
         }
 
         /** {@code len} elements of {@code src[off..]} into {@code a} from {@code at}, rounded through the staging. */

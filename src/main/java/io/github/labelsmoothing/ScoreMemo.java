@@ -2,6 +2,9 @@ package io.github.labelsmoothing;
 
 import java.lang.ref.SoftReference;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.OptionalDouble;
@@ -17,9 +20,11 @@ import java.util.concurrent.atomic.LongAdder;
  * instead of computing it again. Equal inputs run the same computation (same tiles, chunks and order of the sums), so
  * the score is the very double the score call would have computed. Each kept sum serves one score call.
  *
- * <p>Only calls whose logits and dense labels are contiguous blocks of at most {@link #MAX_ELEMENTS} elements are kept
- * (the copy costs a bulk read of each; a comparison that fails does so at the first differing byte). Thread-safe:
- * entries are never shared, and at most {@link #KEPT} are kept, softly held.
+ * <p>Only calls whose logits and dense labels are contiguous blocks of at most {@link #MAX_ELEMENTS} elements are kept.
+ * FLOAT runs are copied from the kernel's staging as its tiles read them (else from the native buffer afterwards); a
+ * comparison reads both copies once, and one that fails stops at the first differing byte. A gradient call with no
+ * score call after it pays the copy (DL4J's training always scores). Thread-safe: an entry is filled by one call and
+ * taken by one; at most {@link #KEPT} are kept, softly held.
  */
 final class ScoreMemo {
     /** Calls of more elements are not kept: their copies would hold tens of megabytes between calls. */
@@ -39,8 +44,11 @@ final class ScoreMemo {
                 && (job.y == null || block(job.y, job) != null);
     }
 
-    /** Keeps the summed loss of the job's inputs (which {@link #fits}) for one later score call. */
-    void keep(CpuSoftmaxXent.Job job, double total) {
+    /**
+     * An entry for a gradient call that {@link #fits}, its logits' copy sized; the kernel's reads may
+     * {@link Entry#stage} their runs into it.
+     */
+    Entry prepare(CpuSoftmaxXent.Job job) {
         Entry entry = null;
         for (SoftReference<Entry> ref; entry == null && (ref = spare.pollFirst()) != null; ) {
             entry = ref.get();
@@ -48,10 +56,19 @@ final class ScoreMemo {
         if (entry == null) {
             entry = new Entry();
         }
+        entry.prepare(job);
+        return entry;
+    }
+
+    /** Keeps the entry (from {@link #prepare} for this job) with the job's summed loss, for one later score call. */
+    void keep(Entry entry, CpuSoftmaxXent.Job job, double total) {
         entry.fill(job, total);
         kept.addFirst(new SoftReference<>(entry));
         while (kept.size() > KEPT) {
-            kept.pollLast();
+            SoftReference<Entry> unused = kept.pollLast();
+            if (unused != null && spare.size() < KEPT) { // a gradient call without a score call: reuse its arrays
+                spare.addFirst(unused);
+            }
         }
     }
 
@@ -100,7 +117,7 @@ final class ScoreMemo {
     }
 
     /** One kept call: what its computation depends on, and its sum. */
-    private static final class Entry {
+    static final class Entry {
         boolean floats;
         int n;
         int k;
@@ -109,7 +126,14 @@ final class ScoreMemo {
         int colStride;
         byte[] z = new byte[0];
         int zLength;
-        /** Dense labels' bytes in their strides' order (and those strides), or null with class indices. */
+        /** FLOAT logits: {@link #z} as floats, for {@link #stage}; and how many elements were staged. */
+        private FloatBuffer zFloats;
+        private final LongAdder staged = new LongAdder();
+        /** FLOAT dense labels: {@link #y} as their bits, for {@link #stageLabels}; and how many were staged. */
+        private IntBuffer yBits;
+        private final LongAdder stagedLabels = new LongAdder();
+        /** Whether the labels are dense: their bytes in their strides' order (and those strides); else class indices. */
+        boolean dense;
         byte[] y;
         int yLength;
         int yRowStride;
@@ -121,23 +145,56 @@ final class ScoreMemo {
         boolean weighted;
         double total;
 
+        void prepare(CpuSoftmaxXent.Job job) {
+            int size = job.z.floats != null ? Float.BYTES : Double.BYTES;
+            zLength = job.n * job.k * size;
+            if (z.length < zLength) {
+                z = new byte[zLength];
+            }
+            zFloats = ByteBuffer.wrap(z).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            staged.reset();
+            if (job.y != null) {
+                yLength = zLength;
+                if (y == null || y.length < yLength) {
+                    y = new byte[yLength];
+                }
+                yBits = ByteBuffer.wrap(y).order(ByteOrder.nativeOrder()).asIntBuffer();
+            }
+            stagedLabels.reset();
+        }
+
+        /**
+         * Copies a run of FLOAT logits that a tile has just read into its staging: elements {@code [index, index +
+         * len)} of the block, in memory order. The runs of one call are disjoint; the copy costs a write of data in the
+         * cache instead of a second read of the native buffer (a 2 MB copy from it took 140 us).
+         */
+        void stage(int index, float[] values, int len) {
+            zFloats.put(index, values, 0, len);
+            staged.add(len);
+        }
+
+        /** As {@link #stage}, for a run of FLOAT dense labels' bits read by a tile's scan for their entries. */
+        void stageLabels(int index, int[] bits, int len) {
+            yBits.put(index, bits, 0, len);
+            stagedLabels.add(len);
+        }
+
         void fill(CpuSoftmaxXent.Job job, double sum) {
             floats = job.z.floats != null;
             n = job.n;
             k = job.k;
             rowStride = job.z.rowStride;
             colStride = job.z.colStride;
-            ByteBuffer logits = block(job.z, job);
-            zLength = logits.remaining();
-            z = copy(logits, z);
-            if (job.y != null) {
-                ByteBuffer labels = block(job.y, job);
-                yLength = labels.remaining();
-                y = copy(labels, y);
+            if (!floats || staged.sum() != (long) n * k) { // some runs were read element by element, or DOUBLE
+                copy(block(job.z, job), z);
+            }
+            dense = job.y != null;
+            if (dense) {
+                if (!floats || stagedLabels.sum() != (long) n * k) {
+                    copy(block(job.y, job), y);
+                }
                 yRowStride = job.y.rowStride;
                 yColStride = job.y.colStride;
-            } else {
-                y = null;
             }
             classes = job.classes == null ? null : job.classes.clone();
             mask = job.mask == null ? null : job.mask.clone();
@@ -154,20 +211,20 @@ final class ScoreMemo {
          */
         boolean matches(CpuSoftmaxXent.Job job) {
             byte[] labels = y;
+            boolean denseLabels = dense;
             if (floats != (job.z.floats != null) || n != job.n || k != job.k || rowStride != job.z.rowStride
-                    || colStride != job.z.colStride || weighted != job.weighted || (labels == null) != (job.y == null)
-                    || labels != null && (yRowStride != job.y.rowStride || yColStride != job.y.colStride)
+                    || colStride != job.z.colStride || weighted != job.weighted || denseLabels != (job.y != null)
+                    || denseLabels && (labels == null || yRowStride != job.y.rowStride || yColStride != job.y.colStride)
                     || !Arrays.equals(classes, job.classes) || !Arrays.equals(mask, job.mask)
                     || !Arrays.equals(labelScale, job.labelScale) || !Arrays.equals(priorTerm, job.priorTerm)) {
                 return false;
             }
-            return same(z, zLength, block(job.z, job)) && (labels == null || same(labels, yLength, block(job.y, job)));
+            return same(z, zLength, block(job.z, job)) && (!denseLabels || same(labels, yLength, block(job.y, job)));
         }
 
-        private static byte[] copy(ByteBuffer from, byte[] into) {
-            byte[] to = into != null && into.length >= from.remaining() ? into : new byte[from.remaining()];
+        /** {@code from}'s bytes into the start of {@code to} (sized by {@link #prepare}). */
+        private static void copy(ByteBuffer from, byte[] to) {
             from.duplicate().get(to, 0, from.remaining());
-            return to;
         }
 
         private static boolean same(byte[] kept, int length, ByteBuffer now) {
