@@ -200,7 +200,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    /** One call's inputs as buffers, element offsets and per-class terms; immutable, shared by the chunks. */
+    /**
+     * One call's inputs as buffers, element offsets and per-class terms, shared by the chunks; immutable but for the
+     * memo entry its tiles copy runs into (disjoint runs).
+     */
     static final class Job {
         final CpuSoftmaxXent kernel;
         final int n;
@@ -227,11 +230,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final boolean priorEverywhere;
         final boolean weighted;
         /**
-         * Whether a gradient's call keeps its summed loss for the score call DL4J makes next on the same batch
-         * ({@link ScoreMemo}); it then sums the loss too.
+         * A gradient call's entry in the {@link ScoreMemo}, for the score call DL4J makes next on the same batch (the
+         * call then sums the loss too, and its tiles copy the logits' runs into the entry as they read them); else
+         * null.
          */
-        final boolean keep;
-        /** Where a kept call's inputs are copied (its logits' runs as the tiles read them), else null. */
         final ScoreMemo.Entry kept;
         /** Whether the losses are summed (else only the gradient, without a log per row). */
         final boolean score;
@@ -271,9 +273,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             weighted = in.classWeights() != null;
             this.rowLoss = rowLoss == null ? null : new Array(rowLoss);
             g = gradient == null ? null : new Array(gradient);
-            keep = output == Output.GRADIENT && ScoreMemo.fits(this);
-            kept = keep ? kernel.memo.prepare(this) : null;
-            score = output != Output.GRADIENT || keep;
+            kept = output == Output.GRADIENT && ScoreMemo.fits(this) ? kernel.memo.prepare(this) : null;
+            score = output != Output.GRADIENT || kept != null;
         }
 
         /** Computes what the job asks for; returns the summed loss (0 if the job does not score). */

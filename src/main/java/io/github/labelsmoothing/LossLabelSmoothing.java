@@ -41,7 +41,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * and ND4J sigmoid semantics). Any other base is called with the smoothed labels. At {@code s = 0} the base is called
  * as it is. On the CPU backend the fused form runs as one pass over the arrays' buffers (a SIMD kernel on the JDK's
  * {@code jdk.incubator.vector} module when the JVM has it, else a scalar one); elsewhere (CUDA, HALF/BFLOAT16) as
- * whole-array ND4J ops; all work with {@code z - max z}, exact in float32 too. A {@code -inf} logit under a positive
+ * whole-array ND4J ops; all work with {@code z - max z}, exact in float32 too. On the CPU a score call right after a
+ * gradient call on byte-for-byte the same inputs (as {@code fit()} makes them) takes the loss the gradient call summed,
+ * the same double. A {@code -inf} logit under a positive
  * target is a score of {@code +Infinity} with a finite gradient.
  * A class-conditional prior ({@link #classConditional}: row c of a K×K matrix is the target of class c) builds the
  * target {@code (1 - s)·y + s·(y·P)} once and takes the same paths with it.

@@ -24,13 +24,19 @@ import java.util.concurrent.atomic.LongAdder;
  * FLOAT runs are copied from the kernel's staging as its tiles read them (else from the native buffer afterwards); a
  * comparison reads both copies once, and one that fails stops at the first differing byte. A gradient call with no
  * score call after it pays the copy (DL4J's training always scores). Thread-safe: an entry is filled by one call and
- * taken by one; at most {@link #KEPT} are kept, softly held.
+ * taken by one; at most {@link #KEPT} are kept and {@link #SPARE} wait for reuse, softly held (at most 96 MB of
+ * copies for FLOAT, twice that for DOUBLE).
  */
 final class ScoreMemo {
     /** Calls of more elements are not kept: their copies would hold tens of megabytes between calls. */
-    static final long MAX_ELEMENTS = 1 << 22;
-    /** Entries kept at most: enough for a graph's several output layers, whose gradients all come before the scores. */
-    private static final int KEPT = 8;
+    static final long MAX_ELEMENTS = 1 << 21;
+    /**
+     * Entries kept at most: a graph computes all its outputs' gradients before their scores (one with more outputs
+     * computes the first ones' scores afresh).
+     */
+    private static final int KEPT = 4;
+    /** Taken entries kept for their arrays: one in steady training, one more for a concurrent caller. */
+    private static final int SPARE = 2;
 
     private final ConcurrentLinkedDeque<SoftReference<Entry>> kept = new ConcurrentLinkedDeque<>();
     /** Score calls served, for the tests. */
@@ -66,7 +72,7 @@ final class ScoreMemo {
         kept.addFirst(new SoftReference<>(entry));
         while (kept.size() > KEPT) {
             SoftReference<Entry> unused = kept.pollLast();
-            if (unused != null && spare.size() < KEPT) { // a gradient call without a score call: reuse its arrays
+            if (unused != null && spare.size() < SPARE) { // a gradient call without a score call: reuse its arrays
                 spare.addFirst(unused);
             }
         }
@@ -83,7 +89,7 @@ final class ScoreMemo {
             if (entry != null && entry.matches(job) && kept.removeFirstOccurrence(ref)) {
                 double total = entry.total;
                 hits.increment();
-                if (spare.size() < KEPT) {
+                if (spare.size() < SPARE) {
                     spare.addFirst(ref);
                 }
                 return OptionalDouble.of(total);
