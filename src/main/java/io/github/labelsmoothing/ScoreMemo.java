@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.LongAdder;
@@ -83,8 +82,7 @@ final class ScoreMemo {
         if (!fits(job)) {
             return OptionalDouble.empty();
         }
-        for (Iterator<SoftReference<Entry>> it = kept.iterator(); it.hasNext(); ) {
-            SoftReference<Entry> ref = it.next();
+        for (SoftReference<Entry> ref : kept) {
             Entry entry = ref.get();
             if (entry != null && entry.matches(job) && kept.removeFirstOccurrence(ref)) {
                 double total = entry.total;
@@ -96,11 +94,6 @@ final class ScoreMemo {
             }
         }
         return OptionalDouble.empty();
-    }
-
-    /** Test-only: how many sums are kept now. */
-    int size() {
-        return kept.size();
     }
 
     /** Test-only: how many score calls took a kept sum so far. */
@@ -152,15 +145,14 @@ final class ScoreMemo {
         double total;
 
         void prepare(CpuSoftmaxXent.Job job) {
-            int size = job.z.floats != null ? Float.BYTES : Double.BYTES;
-            zLength = job.n * job.k * size;
+            zLength = block(job.z, job).remaining();
             if (z.length < zLength) {
                 z = new byte[zLength];
             }
             zFloats = ByteBuffer.wrap(z).order(ByteOrder.nativeOrder()).asFloatBuffer();
             staged.reset();
             if (job.y != null) {
-                yLength = zLength;
+                yLength = block(job.y, job).remaining();
                 if (y == null || y.length < yLength) {
                     y = new byte[yLength];
                 }
@@ -191,14 +183,10 @@ final class ScoreMemo {
             k = job.k;
             rowStride = job.z.rowStride;
             colStride = job.z.colStride;
-            if (!floats || staged.sum() != (long) n * k) { // some runs were read element by element, or DOUBLE
-                copy(block(job.z, job), z);
-            }
+            copyUnstaged(block(job.z, job), z, staged);
             dense = job.y != null;
             if (dense) {
-                if (!floats || stagedLabels.sum() != (long) n * k) {
-                    copy(block(job.y, job), y);
-                }
+                copyUnstaged(block(job.y, job), y, stagedLabels);
                 yRowStride = job.y.rowStride;
                 yColStride = job.y.colStride;
             }
@@ -228,9 +216,14 @@ final class ScoreMemo {
             return same(z, zLength, block(job.z, job)) && (!denseLabels || same(labels, yLength, block(job.y, job)));
         }
 
-        /** {@code from}'s bytes into the start of {@code to} (sized by {@link #prepare}). */
-        private static void copy(ByteBuffer from, byte[] to) {
-            from.duplicate().get(to, 0, from.remaining());
+        /**
+         * {@code from}'s bytes into the start of {@code to} (sized by {@link #prepare}), unless the tiles staged all of
+         * them (4 bytes each; DOUBLE arrays and runs read element by element are not staged).
+         */
+        private static void copyUnstaged(ByteBuffer from, byte[] to, LongAdder staged) {
+            if (Float.BYTES * staged.sum() != from.remaining()) {
+                from.duplicate().get(to, 0, from.remaining());
+            }
         }
 
         private static boolean same(byte[] kept, int length, ByteBuffer now) {

@@ -217,6 +217,9 @@ class ScoreMemoTest {
                     null);
             cases.add(in);
             fresh.add(score(in));
+            double ops = SoftmaxXents.implementation(SoftmaxXents.Path.ND4J_OPS).run(in, SoftmaxXent.Output.SCORE)
+                    .score();
+            assertEquals(ops, fresh.get(i), 1e-6 * Math.abs(ops), "caller " + i + " against the ND4J ops");
         }
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
@@ -277,16 +280,18 @@ class ScoreMemoTest {
 
     /**
      * Three training steps: each takes {@code outputs} scores from the memo, and the step's score is the one a twin
-     * network (a clone before the step) computes afresh.
+     * network (a clone before the step) computes afresh, on this kernel exactly and on the ND4J ops within 1e-6.
      */
     private void assertStepsTakeTheScore(int outputs, DoubleSupplier fresh, Runnable fit, DoubleSupplier score) {
         SoftmaxXents.forcing(path(), () -> {
             for (int step = 0; step < 3; step++) {
                 double expected = fresh.getAsDouble();
+                double ops = SoftmaxXents.forcing(SoftmaxXents.Path.ND4J_OPS, fresh::getAsDouble);
                 long hits = memo().hits();
                 fit.run();
                 assertEquals(hits + outputs, memo().hits(), "step " + step + ": each output's score from the memo");
                 assertEquals(expected, score.getAsDouble(), 0, "step " + step);
+                assertEquals(ops, score.getAsDouble(), 1e-6 * Math.abs(ops), "step " + step + " against the ND4J ops");
             }
             return null;
         });
