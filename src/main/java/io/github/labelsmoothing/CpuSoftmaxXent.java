@@ -90,8 +90,19 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         return PARALLEL_THRESHOLD;
     }
 
-    /** Rows of a column-major tile and columns of a row-major one are padded to a multiple of this (vector lanes). */
+    /**
+     * Columns of a row-major tile are padded to a multiple of this (a vector's double lanes), rows of a column-major
+     * one to twice as many (a vector of floats of the same width).
+     */
     abstract int lanes();
+
+    /**
+     * Whether column-major tiles of an 'f'-order FLOAT preOutput of K classes keep the logits as floats
+     * ({@link Job#floatTile}); the subclass then computes them from {@link Tile#zf}.
+     */
+    boolean floatTiles(int k) {
+        return false;
+    }
 
     /** Whether tiles of K classes are laid out row by row; {@code rowsContiguous}: preOutput's rows are. */
     abstract boolean rowMajor(int k, boolean rowsContiguous);
@@ -211,6 +222,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** Classes of a tile row: K, rounded up to whole vectors in a row-major tile. */
         final int paddedK;
         final boolean rowMajor;
+        /**
+         * Whether the tiles keep FLOAT logits as floats ({@link Tile#zf}): column-major tiles of an 'f'-order
+         * preOutput where the kernel takes them ({@link CpuSoftmaxXent#floatTiles}), whose columns are read straight
+         * into place. A double tile of 128 rows is 1 MB per array at K = 1000: widening the logits into it, writing
+         * e^x there and narrowing the gradient from it were half of a gradient call, traffic beyond the L2 cache. A
+         * float tile keeps e^x and then the gradient as floats in {@link Tile#floats}, half the size.
+         */
+        final boolean floatTile;
         final int tileRows;
         final Array z;
         /** Dense labels, or null with {@link #classes}. */
@@ -248,14 +267,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             k = (int) preOutput.size(1);
             z = new Array(preOutput);
             rowMajor = kernel.rowMajor(k, z.colStride == 1);
+            floatTile = !rowMajor && z.floats != null && z.rowStride == 1 && kernel.floatTiles(k);
             int lanes = kernel.lanes();
             paddedK = rowMajor ? roundUp(k, lanes) : k;
             int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
             boolean bulkColumns = !rowMajor && (long) Array.BULK_MIN * k <= MAX_BULK_TILE;
             int rows = z.rowStride == 1 ? Math.max(bulkColumns ? Array.BULK_MIN : MIN_COLUMN_TILE_ROWS, fitting)
                     : Math.max(1, fitting);
-            rows = rowMajor ? rows : roundUp(rows, lanes);
-            tileRows = Math.min(rows, rowMajor ? n : roundUp(n, lanes));
+            rows = rowMajor ? rows : roundUp(rows, 2 * lanes);
+            tileRows = Math.min(rows, rowMajor ? n : roundUp(n, 2 * lanes));
             y = in.sparse() ? null : new Array(in.labels());
             this.classes = classes;
             this.mask = mask;
@@ -290,6 +310,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
                     partial[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
                 }
+                if (kept != null) {
+                    kept.countStaged(tile.stagedLogits, tile.stagedLabels);
+                }
                 Tile.giveBack(tile);
             });
             double total = 0;
@@ -323,7 +346,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                         double part = labelScale[c] * t.entryValue[e];
                         t.mass[r] += part;
                         if (part != 0) { // a 0 target at a -inf logit contributes nothing
-                            t.dot[r] += part * (t.z[t.at(r, c)] - t.max[r]);
+                            t.dot[r] += part * (t.logit(r, c) - t.max[r]);
                         }
                     }
                 }
@@ -342,10 +365,21 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 for (int r = 0; r < t.rows; r++) {
                     for (int e = t.entryStart[r]; e < t.entryStart[r + 1]; e++) {
                         int c = t.entryClass[e];
-                        t.g[t.at(r, c)] -= t.m[r] * labelScale[c] * t.entryValue[e];
+                        int at = t.at(r, c);
+                        double entryPart = t.m[r] * labelScale[c] * t.entryValue[e];
+                        if (t.zf == null) {
+                            t.g[at] -= entryPart;
+                        } else { // computed again in double: the float written has been rounded
+                            double p = ScalarSoftmaxXent.expForFloat(t.zf[at] - t.max[r]) * t.factor[r];
+                            t.floats[at] = (float) (p - t.m[r] * priorTerm[c] - entryPart);
+                        }
                     }
                 }
-                t.store(g, t.g, start);
+                if (t.zf == null) {
+                    t.store(g, t.g, start);
+                } else {
+                    t.storeFloats(g, start);
+                }
             }
             if (rowLoss != null) {
                 t.copyOut(rowLoss, start, t.loss, 0, t.rows);
@@ -377,7 +411,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final int colStep;
         /** Rows of the batch in this tile. */
         int rows;
+        /** The logits, or null in a float tile ({@link #zf}). */
         final double[] z;
+        /**
+         * A {@link Job#floatTile}'s logits (column-major), else null; its e^x and then its gradient are computed into
+         * {@link #floats}.
+         */
+        final float[] zf;
+        /** A float tile's row maxima, as floats. */
+        final float[] maxFloats;
         /** Dense labels in the tile's layout when this tile's labels are dense (else null: they are entries). */
         double[] y;
         /** Scratch for {@link #y}, allocated when first needed. */
@@ -406,6 +448,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** Staging for bulk copies: FLOAT buffers are read into it, transposes go through it. */
         final float[] floats;
         private double[] doubles;
+        /** Logits and labels this run copied into the call's {@link ScoreMemo.Entry}, counted there once per run. */
+        long stagedLogits;
+        long stagedLabels;
         private Tile(Job job) {
             this.job = job;
             k = job.k;
@@ -414,8 +459,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             rowStep = job.rowMajor ? job.paddedK : 1;
             colStep = job.rowMajor ? 1 : capacity;
             int size = capacity * job.paddedK;
-            z = new double[size];
-            g = new double[size];
+            z = job.floatTile ? null : new double[size];
+            zf = job.floatTile ? new float[size] : null;
+            maxFloats = job.floatTile ? new float[capacity] : null;
+            g = job.floatTile ? null : new double[size];
             if (job.paddedK > job.k) { // padding columns: e^(-inf) = 0 and a 0 target, so they count for nothing
                 for (int r = 0; r < capacity; r++) {
                     Arrays.fill(z, r * rowStep + job.k, (r + 1) * rowStep, Double.NEGATIVE_INFINITY);
@@ -440,8 +487,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             for (SoftReference<Tile> ref; (ref = FREE.pollFirst()) != null; ) {
                 Tile kept = ref.get();
                 if (kept != null && kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
-                        && kept.rowStep == (job.rowMajor ? job.paddedK : 1)) {
+                        && kept.rowStep == (job.rowMajor ? job.paddedK : 1) && (kept.zf != null) == job.floatTile) {
                     kept.job = job;
+                    kept.stagedLogits = 0;
+                    kept.stagedLabels = 0;
                     return kept;
                 }
             }
@@ -461,6 +510,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             return r * rowStep + c * colStep;
         }
 
+        /** The logit at (row, class), from the float or the double tile. */
+        double logit(int r, int c) {
+            return zf != null ? zf[at(r, c)] : z[at(r, c)];
+        }
+
         /** Reads rows [start, start + rows) of logits, labels and mask; masked rows become 0, unread. */
         void load(int start, int count) {
             rows = count;
@@ -468,10 +522,20 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             for (int r = 0; r < capacity; r++) {
                 m[r] = r >= count ? 0 : j.mask == null ? 1 : j.mask[start + r];
             }
-            read(j.z, z, rowStep, colStep, start);
+            if (zf != null) {
+                readFloats(j.z, start);
+            } else {
+                read(j.z, z, rowStep, colStep, start);
+            }
             for (int r = 0; r < capacity; r++) {
                 if (m[r] == 0) { // masked or padding: NaN or infinities there never reach the result
-                    clearRow(z, r);
+                    for (int c = 0; c < job.k; c++) {
+                        if (zf != null) {
+                            zf[at(r, c)] = 0;
+                        } else {
+                            z[at(r, c)] = 0;
+                        }
+                    }
                 }
             }
             if (j.classes != null) {
@@ -521,6 +585,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 a.bits.get(a.offset + start * a.rowStride, bits, 0, rows * k);
                 if (job.kept != null) { // copied for the score call that may follow (ScoreMemo)
                     job.kept.stageLabels(start * a.rowStride, bits, rows * k);
+                    stagedLabels += rows * k;
                 }
                 return entries(bits, null, k);
             }
@@ -582,7 +647,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** Scratch for transposes, allocated when first needed. */
         private double[] doubles() {
             if (doubles == null) {
-                doubles = new double[z.length];
+                doubles = new double[capacity * paddedK];
             }
             return doubles;
         }
@@ -605,7 +670,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         private double[] denseY() {
             if (denseY == null) {
-                denseY = new double[z.length];
+                denseY = new double[capacity * paddedK];
             }
             return denseY;
         }
@@ -628,7 +693,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     copyIn(a, at, dst, 0, rows * k);
                 } else if (a.floats != null && dstRow == 1) { // transposed straight from the staged floats
                     a.floats.get(at, floats, 0, rows * k);
-                    staged(a, at, rows * k);
+                    staged(a, at, floats, 0, rows * k);
                     place(floats, k, dst, dstCol, rows, k);
                 } else {
                     copyIn(a, at, doubles(), 0, rows * k);
@@ -723,14 +788,55 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 return;
             }
             a.floats.get(at, floats, 0, len);
-            staged(a, at, len);
+            staged(a, at, floats, 0, len);
             job.kernel.widen(floats, 0, dst, off, len);
         }
 
-        /** The logits' run just staged, copied for the score call that may follow ({@link ScoreMemo}). */
-        private void staged(Array a, int at, int len) {
+        /**
+         * The logits' run just read into {@code src[from..from+len)}, copied for the score call that may follow
+         * ({@link ScoreMemo}).
+         */
+        private void staged(Array a, int at, float[] src, int from, int len) {
             if (a == job.z && job.kept != null) {
-                job.kept.stage(at - a.offset, floats, len);
+                job.kept.stage(at - a.offset, src, from, len);
+                stagedLogits += len;
+            }
+        }
+
+        /**
+         * The tile's rows of an 'f'-order FLOAT preOutput ({@link Job#floatTile}) into {@link #zf}, column by column
+         * (each column's run in bulk when long enough, see {@link Array#BULK_MIN}).
+         */
+        private void readFloats(Array a, int start) {
+            for (int c = 0; c < job.k; c++) {
+                int at = a.offset + start + c * a.colStride;
+                int to = c * colStep;
+                if (rows < Array.BULK_MIN) {
+                    for (int i = 0; i < rows; i++) {
+                        zf[to + i] = a.floats.get(at + i);
+                    }
+                } else {
+                    a.floats.get(at, zf, to, rows);
+                    staged(a, at, zf, to, rows);
+                }
+            }
+        }
+
+        /**
+         * A float tile's gradient ({@link #floats}, column-major) into the tile's rows of {@code a}, whose columns
+         * (or single row) are contiguous.
+         */
+        void storeFloats(Array a, int start) {
+            for (int c = 0; c < job.k; c++) {
+                int at = a.offset + start * a.rowStride + c * a.colStride;
+                int from = c * colStep;
+                if (rows < Array.BULK_MIN) {
+                    for (int i = 0; i < rows; i++) {
+                        a.floats.put(at + i, floats[from + i]);
+                    }
+                } else {
+                    a.floats.put(at, floats, from, rows);
+                }
             }
         }
 

@@ -11,8 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The CPU kernel on the JDK's {@code jdk.incubator.vector} module (SIMD {@code exp}, one vector op per lane group):
  * column-major tiles (an 'f'-order preOutput, or few classes) are computed across rows, a vector of rows per class;
- * row-major tiles (a 'c'-order preOutput with many classes) along the classes of each row. Doubles throughout, as the
- * scalar kernel, so float32 stays exact. Compiled apart from the other sources (needs {@code --add-modules
+ * row-major tiles (a 'c'-order preOutput with many classes) along the classes of each row. Sums in double, as the
+ * scalar kernel, so float32 stays exact; the float tiles of an 'f'-order FLOAT preOutput of many classes take
+ * {@code e^x} in float arithmetic, twice the lanes (within 1.2e-7, its error scaled down in the log-sum-exp by the
+ * share of the terms below the row's largest, whose e^0 = 1 is exact). Compiled apart from the other sources (needs {@code --add-modules
  * jdk.incubator.vector}) and loaded by name by {@link SoftmaxXents} only when the JVM has the module; uses only API
  * present from JDK 17 to 25 ({@code fromArray}, {@code intoArray}, {@code lanewise}, {@code reduceLanes}).
  */
@@ -31,8 +33,15 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     private static final VectorSpecies<Double> SPECIES = FORCED_BITS == 0 ? DoubleVector.SPECIES_PREFERRED
             : VectorSpecies.of(double.class, VectorShape.forBitSize(FORCED_BITS));
     private static final int LANES = SPECIES.length();
-    /** Floats of the same shape (twice the lanes), for conversions to and from FLOAT buffers. */
+    /**
+     * Floats of the same shape (twice the lanes): conversions to and from FLOAT buffers, and a float tile's blocks of
+     * rows.
+     */
     private static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, SPECIES.vectorShape());
+    private static final int FLOAT_LANES = FLOATS.length();
+    /** Floats of half the shape (as many lanes as the doubles; from 128-bit vectors on): their conversions are plain. */
+    private static final VectorSpecies<Float> HALF = SPECIES.vectorBitSize() < 128 ? null
+            : VectorSpecies.of(float.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
 
     private VectorSoftmaxXent() {
     }
@@ -55,6 +64,16 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         return VECTOR_PARALLEL_THRESHOLD;
     }
 
+    /**
+     * For tiles too large for the register sums (K above {@link #REGISTER_COLUMNS}), from 128-bit vectors on: a
+     * [128,1000] tile of doubles was half a gradient call's time in traffic beyond the L2 cache. (At K = 10 the float
+     * tile's passes made a call 2x slower than the register sums.)
+     */
+    @Override
+    boolean floatTiles(int k) {
+        return HALF != null && k > REGISTER_COLUMNS;
+    }
+
     @Override
     boolean rowMajor(int k, boolean rowsContiguous) {
         return rowsContiguous && k >= MIN_ROW_VECTORS * LANES;
@@ -64,6 +83,8 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     void sums(Tile t, Job job) {
         if (job.rowMajor) {
             rowSums(t, job);
+        } else if (t.zf != null) {
+            floatColumnSums(t, job);
         } else {
             columnSums(t, job);
         }
@@ -93,29 +114,38 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     @Override
     void widen(float[] src, int from, double[] dst, int off, int len) {
         int whole = FLOATS.loopBound(len);
-        for (int i = 0; i < whole; i += 2 * LANES) {
+        for (int i = 0; i < whole; i += FLOAT_LANES) {
             FloatVector v = FloatVector.fromArray(FLOATS, src, from + i);
-            ((DoubleVector) v.convertShape(VectorOperators.F2D, SPECIES, 0)).intoArray(dst, off + i);
-            ((DoubleVector) v.convertShape(VectorOperators.F2D, SPECIES, 1)).intoArray(dst, off + i + LANES);
+            half(v, 0).intoArray(dst, off + i);
+            half(v, 1).intoArray(dst, off + i + LANES);
         }
         super.widen(src, from + whole, dst, off + whole, len - whole);
     }
 
-    /**
-     * Two vectors of doubles into one of floats, their halves joined by OR-ing the bits (an add would turn -0 into
-     * 0); 1.4x faster than the loop.
-     */
+    /** Two vectors of doubles into one of floats ({@link #join}); 1.4x faster than the loop. */
     @Override
     void narrow(double[] src, int off, float[] dst, int to, int len) {
         int whole = FLOATS.loopBound(len);
-        for (int i = 0; i < whole; i += 2 * LANES) {
-            IntVector low = DoubleVector.fromArray(SPECIES, src, off + i)
-                    .convertShape(VectorOperators.D2F, FLOATS, 0).reinterpretAsInts();
-            IntVector high = DoubleVector.fromArray(SPECIES, src, off + i + LANES)
-                    .convertShape(VectorOperators.D2F, FLOATS, -1).reinterpretAsInts();
-            low.or(high).reinterpretAsFloats().intoArray(dst, to + i);
+        for (int i = 0; i < whole; i += FLOAT_LANES) {
+            join(DoubleVector.fromArray(SPECIES, src, off + i), DoubleVector.fromArray(SPECIES, src, off + i + LANES))
+                    .intoArray(dst, to + i);
         }
         super.narrow(src, off + whole, dst, to + whole, len - whole);
+    }
+
+    /** The low ({@code part} 0) or high (1) half of a vector of floats, widened. */
+    private static DoubleVector half(FloatVector v, int part) {
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, SPECIES, part);
+    }
+
+    /**
+     * Two vectors of doubles rounded into one of floats, their halves joined by OR-ing the bits (an add would turn -0
+     * into 0).
+     */
+    private static FloatVector join(DoubleVector low, DoubleVector high) {
+        IntVector lowBits = low.convertShape(VectorOperators.D2F, FLOATS, 0).reinterpretAsInts();
+        IntVector highBits = high.convertShape(VectorOperators.D2F, FLOATS, -1).reinterpretAsInts();
+        return lowBits.or(highBits).reinterpretAsFloats();
     }
 
     /**
@@ -178,7 +208,6 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     private void streamedColumnSums(Tile t, Job job) {
         int tileRows = t.capacity;
         double[] z = t.z;
-        double[] y = t.y;
         boolean single = job.z.floats != null;
         boolean keep = job.g != null; // e^x is the gradient's, not the score's
         Arrays.fill(t.max, Double.NEGATIVE_INFINITY);
@@ -188,46 +217,113 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                         .intoArray(t.max, r0);
             }
         }
-        Arrays.fill(t.sum, 0);
-        Arrays.fill(t.dot, 0);
-        Arrays.fill(t.mass, 0);
+        clearSums(t);
         for (int c = 0; c < job.k; c++) {
-            double prior = job.priorTerm[c];
-            double labelScale = job.labelScale[c];
             for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += LANES, i += LANES) {
                 DoubleVector x = DoubleVector.fromArray(SPECIES, z, i).sub(DoubleVector.fromArray(SPECIES, t.max, r0));
                 DoubleVector e = exp(x, single, false);
                 if (keep) {
                     e.intoArray(t.g, i);
                 }
-                DoubleVector.fromArray(SPECIES, t.sum, r0).add(e).intoArray(t.sum, r0);
-                if (y == null) {
-                    if (prior != 0) { // a 0 target at a -inf logit counts for nothing
-                        DoubleVector.fromArray(SPECIES, t.dot, r0).add(x.mul(prior)).intoArray(t.dot, r0);
-                    }
-                } else {
-                    DoubleVector labelPart = DoubleVector.fromArray(SPECIES, y, i).mul(labelScale);
-                    DoubleVector.fromArray(SPECIES, t.mass, r0).add(labelPart).intoArray(t.mass, r0);
-                    DoubleVector.fromArray(SPECIES, t.dot, r0).add(targetTimes(x, labelPart.add(prior)))
-                            .intoArray(t.dot, r0);
+                accumulate(t, job, c, r0, i, x, e);
+            }
+        }
+    }
+
+    /**
+     * A float tile's sums ({@link Tile#zf}: an 'f'-order FLOAT preOutput), as {@link #streamedColumnSums} a vector of
+     * floats' rows at a time: e^x in float arithmetic ({@link #expFloat}: twice the lanes of a double's, the sums 1.7x
+     * faster), into {@link Tile#floats} (the gradient's); the sums and {@code x = z - M} in double.
+     */
+    private void floatColumnSums(Tile t, Job job) {
+        int tileRows = t.capacity;
+        float[] z = t.zf;
+        float[] max = t.maxFloats;
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < job.k; c++) {
+            for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += FLOAT_LANES, i += FLOAT_LANES) {
+                FloatVector.fromArray(FLOATS, max, r0).max(FloatVector.fromArray(FLOATS, z, i)).intoArray(max, r0);
+            }
+        }
+        for (int r = 0; r < tileRows; r++) {
+            t.max[r] = max[r];
+        }
+        clearSums(t);
+        for (int c = 0; c < job.k; c++) {
+            floatExps(z, max, t.floats, c * tileRows, tileRows);
+            floatColumnTerms(t, job, c);
+        }
+    }
+
+    /**
+     * {@code e = e^(z - max)} for a column of a float tile from index i, in float arithmetic (a loop of its own, as
+     * the next: C2 compiles the vector conversions to SIMD only in a method small enough to inline them).
+     */
+    private static void floatExps(float[] z, float[] max, float[] e, int i, int rows) {
+        for (int r0 = 0; r0 < rows; r0 += FLOAT_LANES) {
+            expFloat(FloatVector.fromArray(FLOATS, z, i + r0).sub(FloatVector.fromArray(FLOATS, max, r0)))
+                    .intoArray(e, i + r0);
+        }
+    }
+
+    /** Class c's terms of a float tile's rows added to their sums, from the logits and the e^x of {@link #floatExps}. */
+    private static void floatColumnTerms(Tile t, Job job, int c) {
+        for (int r0 = 0, i = c * t.capacity; r0 < t.capacity; r0 += LANES, i += LANES) {
+            accumulate(t, job, c, r0, i, widened(t.zf, i).sub(DoubleVector.fromArray(SPECIES, t.max, r0)),
+                    widened(t.floats, i));
+        }
+    }
+
+    /** A vector of doubles from floats at i (a conversion of part 0, which C2 compiles to one instruction). */
+    private static DoubleVector widened(float[] a, int i) {
+        return (DoubleVector) FloatVector.fromArray(HALF, a, i).convertShape(VectorOperators.F2D, SPECIES, 0);
+    }
+
+    private static void clearSums(Tile t) {
+        Arrays.fill(t.sum, 0);
+        Arrays.fill(t.dot, 0);
+        Arrays.fill(t.mass, 0);
+    }
+
+    /** Adds class c's terms of a vector of rows from r0 (tile index i) to the rows' sums, dots and masses. */
+    private static void accumulate(Tile t, Job job, int c, int r0, int i, DoubleVector x, DoubleVector e) {
+        double prior = job.priorTerm[c];
+        DoubleVector.fromArray(SPECIES, t.sum, r0).add(e).intoArray(t.sum, r0);
+        if (t.y == null) {
+            if (prior != 0) { // a 0 target at a -inf logit counts for nothing
+                DoubleVector.fromArray(SPECIES, t.dot, r0).add(x.mul(prior)).intoArray(t.dot, r0);
+            }
+        } else {
+            DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, i).mul(job.labelScale[c]);
+            DoubleVector.fromArray(SPECIES, t.mass, r0).add(labelPart).intoArray(t.mass, r0);
+            DoubleVector.fromArray(SPECIES, t.dot, r0).add(targetTimes(x, labelPart.add(prior))).intoArray(t.dot, r0);
+        }
+    }
+
+    /** A column-major tile's gradient; a float tile's from the floats e^x left in {@link Tile#floats}, there. */
+    private void columnGradient(Tile t, Job job) {
+        int tileRows = t.capacity;
+        for (int c = 0; c < job.k; c++) {
+            if (t.zf != null) {
+                for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += LANES, i += LANES) {
+                    ((FloatVector) gradient(t, job, c, r0, i, widened(t.floats, i))
+                            .convertShape(VectorOperators.D2F, HALF, 0)).intoArray(t.floats, i);
+                }
+            } else {
+                for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += LANES, i += LANES) {
+                    gradient(t, job, c, r0, i, DoubleVector.fromArray(SPECIES, t.g, i)).intoArray(t.g, i);
                 }
             }
         }
     }
 
-    private void columnGradient(Tile t, Job job) {
-        int tileRows = t.capacity;
-        for (int c = 0; c < job.k; c++) {
-            double prior = job.priorTerm[c];
-            double labelScale = job.labelScale[c];
-            for (int r0 = 0, i = c * tileRows; r0 < tileRows; r0 += LANES, i += LANES) {
-                DoubleVector m = DoubleVector.fromArray(SPECIES, t.m, r0);
-                DoubleVector target = t.y == null ? DoubleVector.broadcast(SPECIES, prior)
-                        : DoubleVector.fromArray(SPECIES, t.y, i).mul(labelScale).add(prior);
-                DoubleVector.fromArray(SPECIES, t.g, i).mul(DoubleVector.fromArray(SPECIES, t.factor, r0))
-                        .sub(target.mul(m)).intoArray(t.g, i);
-            }
-        }
+    /** {@code e^x·factor - m·target} of class c for a vector of a column-major tile's rows from r0 (tile index i). */
+    private static DoubleVector gradient(Tile t, Job job, int c, int r0, int i, DoubleVector e) {
+        double prior = job.priorTerm[c];
+        DoubleVector target = t.y == null ? DoubleVector.broadcast(SPECIES, prior)
+                : DoubleVector.fromArray(SPECIES, t.y, i).mul(job.labelScale[c]).add(prior);
+        return e.mul(DoubleVector.fromArray(SPECIES, t.factor, r0))
+                .sub(target.mul(DoubleVector.fromArray(SPECIES, t.m, r0)));
     }
 
     /** Row by row, a vector of classes at a time (padding columns: -inf logits, 0 targets). */
@@ -316,6 +412,47 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                 .reinterpretAsDoubles();
         DoubleVector e = r2.mul(r2).fma(middle, low).mul(twoToN);
         return inRange ? e : e.blend(0.0, x.compare(VectorOperators.LE, ScalarSoftmaxXent.EXP_UNDERFLOW)); // NaN stays
+    }
+
+    /** Cephes' {@code expf}: ln 2 in two parts, and its polynomial's coefficients (highest degree first). */
+    private static final float LN2_HIGH_FLOAT = 0.693359375f;
+    private static final float LN2_LOW_FLOAT = -2.12194440e-4f;
+    private static final float[] EXPF = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+        1.6666665459e-1f, 5.0000001201e-1f};
+    /** Below this e^x (1.6e-38) is under a float's normal range and taken as 0. */
+    static final float EXPF_UNDERFLOW = -87;
+
+    /**
+     * {@code e^x} for float {@code x <= 0} in float arithmetic (Cephes' {@code expf}: {@code x = n·ln 2 + r},
+     * {@code e^r = 1 + r + r²·P(r)} with a degree-5 minimax P, times {@code 2^n}), within 1.2e-7 relative of
+     * {@link Math#exp} (2 ulp), exactly 1 at 0, 0 at or below {@link #EXPF_UNDERFLOW}, NaN for NaN. Its error reaches
+     * a row's log-sum-exp scaled by the share of the terms other than the largest (whose e^0 = 1 is exact), so the
+     * loss stays within 2.4e-7 relative.
+     */
+    private static FloatVector expFloat(FloatVector x) {
+        FloatVector shifted = x.fma((float) ScalarSoftmaxXent.LOG2_E, 0x1.8p23f); // n in the low bits
+        FloatVector n = shifted.sub(0x1.8p23f);
+        FloatVector r = n.fma(FloatVector.broadcast(FLOATS, -LN2_LOW_FLOAT),
+                n.fma(FloatVector.broadcast(FLOATS, -LN2_HIGH_FLOAT), x));
+        FloatVector p = FloatVector.broadcast(FLOATS, EXPF[0]);
+        for (int d = 1; d < EXPF.length; d++) {
+            p = p.fma(r, FloatVector.broadcast(FLOATS, EXPF[d]));
+        }
+        FloatVector twoToN = shifted.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.fma(r.mul(r), r.add(1)).mul(twoToN).blend(0f, x.compare(VectorOperators.LE, EXPF_UNDERFLOW));
+    }
+
+    /** {@code out[i] = e^x[i]} by {@link #expFloat}, whole vectors (the tail from a vector padded with 0), for tests. */
+    static void expFloatEachLane(float[] x, float[] out) {
+        float[] lanes = new float[FLOAT_LANES];
+        for (int i = 0; i < x.length; i += FLOAT_LANES) {
+            int n = Math.min(FLOAT_LANES, x.length - i);
+            System.arraycopy(x, i, lanes, 0, n);
+            Arrays.fill(lanes, n, FLOAT_LANES, 0);
+            expFloat(FloatVector.fromArray(FLOATS, lanes, 0)).intoArray(lanes, 0);
+            System.arraycopy(lanes, 0, out, i, n);
+        }
     }
 
     /**

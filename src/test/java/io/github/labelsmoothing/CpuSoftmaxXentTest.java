@@ -199,17 +199,18 @@ class CpuSoftmaxXentTest {
     }
 
     /**
-     * A -inf logit in rows of many classes ('c' order: the SIMD kernel's row-major tiles). Under the uniform prior
+     * A -inf logit in rows of many classes ('c' order at K = 64: the SIMD kernel's row-major tiles; 'f' order at K =
+     * 300: its float tiles, e^x in float arithmetic). Under the uniform prior
      * every target is positive, so that row scores +inf with a finite gradient; under a prior with a 0 at that class
      * (unlabelled) it counts for nothing and the row stays finite. Another row's logits span more than 708 (its
      * {@code e^x} underflows to 0 there). Labels as class indices and as one-hot rows.
      */
-    @ParameterizedTest(name = "{0} sparse={1}")
-    @MethodSource("typesAndLabelForms")
-    void minusInfinityInWideRows(DataType type, boolean sparse) {
+    @ParameterizedTest(name = "{0} sparse={1} {2}")
+    @MethodSource("typesLabelFormsAndOrders")
+    void minusInfinityInWideRows(DataType type, boolean sparse, char order) {
         int n = 3;
-        int k = 64;
-        INDArray z = logits(type, n, k, 0, 41);
+        int k = order == 'c' ? 64 : 300;
+        INDArray z = logits(type, n, k, 0, 41).dup(order);
         z.putScalar(0, 5, Double.NEGATIVE_INFINITY);
         z.putScalar(1, 9, -800);
         INDArray idx = Nd4j.createFromArray(1, 2, 3).reshape(n, 1);
@@ -234,9 +235,9 @@ class CpuSoftmaxXentTest {
         assertMatchesHand(labels, sparse, z, null, 0.1, null, prior);
     }
 
-    static Stream<Arguments> typesAndLabelForms() {
-        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(Arguments.of(type, true),
-                Arguments.of(type, false)));
+    static Stream<Arguments> typesLabelFormsAndOrders() {
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(true, false).flatMap(
+                sparse -> Stream.of(Arguments.of(type, sparse, 'c'), Arguments.of(type, sparse, 'f'))));
     }
 
     static Stream<Arguments> reusedGeometries() {
@@ -262,11 +263,12 @@ class CpuSoftmaxXentTest {
                 Arguments.of(type, 1000, 1), Arguments.of(type, 10, 1)));
     }
 
-    @ParameterizedTest(name = "{0} offset {1}")
+    @ParameterizedTest(name = "{0} offset {1} {2}")
     @MethodSource("offsets")
-    void hugeLogitsAreExactInBothPrecisions(DataType type, double offset) {
-        INDArray z = logits(type, 6, 1000, offset, 14);
-        INDArray idx = indices(6, 1000, DataType.INT32);
+    void hugeLogitsAreExactInBothPrecisions(DataType type, double offset, char order) {
+        INDArray z = logits(type, order == 'c' ? 6 : 130, 1000, offset, 14).dup(order); // 'f': float tiles, bulk reads
+        int n = (int) z.size(0);
+        INDArray idx = indices(n, 1000, DataType.INT32);
         assertMatchesHand(idx, true, z, null, 0.1, null, null);
         assertMatchesHand(oneHot(idx, 1000, type), false, z, null, 0.1, null, null);
         INDArray small = logits(type, 5, 5, -offset, 15);
@@ -274,8 +276,8 @@ class CpuSoftmaxXentTest {
     }
 
     static Stream<Arguments> offsets() {
-        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(
-                Arguments.of(type, 1e3), Arguments.of(type, 1e4)));
+        return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(1e3, 1e4).flatMap(
+                offset -> Stream.of(Arguments.of(type, offset, 'c'), Arguments.of(type, offset, 'f'))));
     }
 
     @Test
@@ -284,6 +286,25 @@ class CpuSoftmaxXentTest {
         INDArray z = Nd4j.createFromArray(new float[][] {{10_000f, 9_990f, 9_985f}, {-10_000f, -10_012f, -10_020f}});
         assertMatchesHand(oneHot(Nd4j.createFromArray(0, 0).reshape(2, 1), 3, DataType.FLOAT), false, z, null, 0,
                 null, null);
+    }
+
+    /**
+     * The same for the SIMD kernel's float tiles ('f' order, K = 300, e^x in float arithmetic): confident rows whose
+     * loss is 1e-5 to 1e-4 stay within 1e-6 of it, as the float exp's error scales with the terms below the row's
+     * largest.
+     */
+    @Test
+    void confidentRowsOfManyClassesKeepTheirTinyLossExactInFloatTiles() {
+        int n = 140;
+        int k = 300;
+        Nd4j.getRandom().setSeed(43);
+        INDArray z = Nd4j.rand(DataType.DOUBLE, n, k).muli(-8).subi(14).addi(10_000).castTo(DataType.FLOAT).dup('f');
+        INDArray idx = indices(n, k, DataType.INT32);
+        for (int r = 0; r < n; r++) {
+            z.putScalar(r, idx.getInt(r, 0), 10_000f);
+        }
+        assertMatchesHand(oneHot(idx, k, DataType.FLOAT), false, z, null, 0, null, null);
+        assertMatchesHand(idx, true, z, null, 0, null, null);
     }
 
     // ---- layouts ------------------------------------------------------------------------------------------------
