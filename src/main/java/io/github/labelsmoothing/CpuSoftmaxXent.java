@@ -17,8 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The CPU kernels' common part ({@link SoftmaxXent} on the native buffers of nd4j-native): tiles of rows are copied in
- * bulk from the arrays' {@code asNio()} buffers into {@code double[]} scratch (one {@code exp} per element, sums in
- * double, so float32 stays exact), a subclass computes each row's max, {@code Σ e^x}, {@code Σ w t x} and the
+ * bulk from the arrays' {@code asNio()} buffers into {@code double[]} scratch, or {@code float[]} where the kernel
+ * keeps FLOAT logits as floats ({@link #floatTiles}) (one {@code exp} per element, sums in double, so float32 stays
+ * exact), a subclass computes each row's max, {@code Σ e^x}, {@code Σ w t x} and the
  * gradient on the scratch, and the results are copied back in bulk. A tile is laid out row by row (class index
  * fastest, padded to a whole number of vectors with {@code -inf} logits and 0 targets) or column by column (row index
  * fastest, padded to a whole number of vectors with masked rows), as the subclass asks; 'c'-order arrays are read row
@@ -97,10 +98,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     abstract int lanes();
 
     /**
-     * Whether column-major tiles of an 'f'-order FLOAT preOutput of K classes keep the logits as floats
-     * ({@link Job#floatTile}); the subclass then computes them from {@link Tile#zf}.
+     * Whether tiles of K classes of a FLOAT preOutput read as one block (a row-major tile of a 'c'-order preOutput, a
+     * column-major one of an 'f'-order preOutput) keep the logits as floats ({@link Job#floatTile}); the subclass then
+     * computes them from {@link Tile#zf}.
      */
-    boolean floatTiles(int k) {
+    boolean floatTiles(int k, boolean rowMajor) {
         return false;
     }
 
@@ -223,11 +225,12 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final int paddedK;
         final boolean rowMajor;
         /**
-         * Whether the tiles keep FLOAT logits as floats ({@link Tile#zf}): column-major tiles of an 'f'-order
-         * preOutput where the kernel takes them ({@link CpuSoftmaxXent#floatTiles}), whose columns are read straight
-         * into place. A double tile of 128 rows is 1 MB per array at K = 1000: widening the logits into it, writing
-         * e^x there and narrowing the gradient from it were half of a gradient call, traffic beyond the L2 cache. A
-         * float tile keeps e^x and then the gradient as floats in {@link Tile#floats}, half the size.
+         * Whether the tiles keep FLOAT logits as floats ({@link Tile#zf}), where the kernel takes them
+         * ({@link CpuSoftmaxXent#floatTiles}): row-major tiles of a 'c'-order block of rows, column-major ones of an
+         * 'f'-order preOutput, read straight into place. A column-major double tile of 128 rows is 1 MB per array at
+         * K = 1000: widening the logits into it, writing e^x there and narrowing the gradient from it were half of a
+         * gradient call, traffic beyond the L2 cache. A float tile keeps e^x and then the gradient as floats in
+         * {@link Tile#floats}, half the size.
          */
         final boolean floatTile;
         final int tileRows;
@@ -267,9 +270,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             k = (int) preOutput.size(1);
             z = new Array(preOutput);
             rowMajor = kernel.rowMajor(k, z.colStride == 1);
-            floatTile = !rowMajor && z.floats != null && z.rowStride == 1 && kernel.floatTiles(k);
+            floatTile = z.floats != null && kernel.floatTiles(k, rowMajor) && (rowMajor
+                    ? z.colStride == 1 && (z.rowStride == k || n == 1) : z.rowStride == 1);
             int lanes = kernel.lanes();
-            paddedK = rowMajor ? roundUp(k, lanes) : k;
+            paddedK = rowMajor ? roundUp(k, floatTile ? 2 * lanes : lanes) : k; // a float tile's rows: whole vectors
             int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
             boolean bulkColumns = !rowMajor && (long) Array.BULK_MIN * k <= MAX_BULK_TILE;
             int rows = z.rowStride == 1 ? Math.max(bulkColumns ? Array.BULK_MIN : MIN_COLUMN_TILE_ROWS, fitting)
@@ -414,7 +418,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** The logits, or null in a float tile ({@link #zf}). */
         final double[] z;
         /**
-         * A {@link Job#floatTile}'s logits (column-major), else null; its e^x and then its gradient are computed into
+         * A {@link Job#floatTile}'s logits, else null; its e^x and then its gradient are computed into
          * {@link #floats}.
          */
         final float[] zf;
@@ -465,7 +469,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             g = job.floatTile ? null : new double[size];
             if (job.paddedK > job.k) { // padding columns: e^(-inf) = 0 and a 0 target, so they count for nothing
                 for (int r = 0; r < capacity; r++) {
-                    Arrays.fill(z, r * rowStep + job.k, (r + 1) * rowStep, Double.NEGATIVE_INFINITY);
+                    if (zf != null) {
+                        Arrays.fill(zf, r * rowStep + job.k, (r + 1) * rowStep, Float.NEGATIVE_INFINITY);
+                    } else {
+                        Arrays.fill(z, r * rowStep + job.k, (r + 1) * rowStep, Double.NEGATIVE_INFINITY);
+                    }
                 }
             }
             entryStart = new int[capacity + 1];
@@ -804,11 +812,23 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         }
 
         /**
-         * The tile's rows of an 'f'-order FLOAT preOutput ({@link Job#floatTile}) into {@link #zf}, column by column
-         * (each column's run in bulk when long enough, see {@link Array#BULK_MIN}).
+         * The tile's rows of a FLOAT preOutput ({@link Job#floatTile}) into {@link #zf}: a 'c'-order block in one
+         * bulk read (staged for the memo) placed row by row; an 'f'-order preOutput column by column (each column's
+         * run in bulk when long enough, see {@link Array#BULK_MIN}).
          */
         private void readFloats(Array a, int start) {
-            for (int c = 0; c < job.k; c++) {
+            int k = job.k;
+            if (job.rowMajor) {
+                int at = a.offset + start * a.rowStride;
+                boolean direct = rowStep == k; // no padding columns: straight into the tile
+                a.floats.get(at, direct ? zf : floats, 0, rows * k);
+                staged(a, at, direct ? zf : floats, 0, rows * k);
+                for (int r = 0; !direct && r < rows; r++) {
+                    System.arraycopy(floats, r * k, zf, r * rowStep, k);
+                }
+                return;
+            }
+            for (int c = 0; c < k; c++) {
                 int at = a.offset + start + c * a.colStride;
                 int to = c * colStep;
                 if (rows < Array.BULK_MIN) {
@@ -823,11 +843,22 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         }
 
         /**
-         * A float tile's gradient ({@link #floats}, column-major) into the tile's rows of {@code a}, whose columns
-         * (or single row) are contiguous.
+         * A float tile's gradient ({@link #floats}, in the tile's layout) into the tile's rows of {@code a}, which is
+         * in preOutput's order: row by row from a row-major tile, column by column from a column-major one.
          */
         void storeFloats(Array a, int start) {
-            for (int c = 0; c < job.k; c++) {
+            int k = job.k;
+            if (job.rowMajor) {
+                if (rowStep == k) {
+                    a.floats.put(a.offset + start * a.rowStride, floats, 0, rows * k);
+                } else {
+                    for (int r = 0; r < rows; r++) {
+                        a.floats.put(a.offset + (start + r) * a.rowStride, floats, r * rowStep, k);
+                    }
+                }
+                return;
+            }
+            for (int c = 0; c < k; c++) {
                 int at = a.offset + start * a.rowStride + c * a.colStride;
                 int from = c * colStep;
                 if (rows < Array.BULK_MIN) {
@@ -839,6 +870,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 }
             }
         }
+
 
         /** {@code len} elements of {@code src[off..]} into {@code a} from {@code at}, rounded through the staging. */
         void copyOut(Array a, int at, double[] src, int off, int len) {

@@ -65,13 +65,13 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     }
 
     /**
-     * For tiles too large for the register sums (K above {@link #REGISTER_COLUMNS}), from 128-bit vectors on: a
-     * [128,1000] tile of doubles was half a gradient call's time in traffic beyond the L2 cache. (At K = 10 the float
-     * tile's passes made a call 2x slower than the register sums.)
+     * From 128-bit vectors on: row-major tiles, and column-major ones too large for the register sums (K above
+     * {@link #REGISTER_COLUMNS}; a [128,1000] tile of doubles was half a gradient call's time in traffic beyond the L2
+     * cache; at K = 10 the float tile's passes made a call 2x slower than the register sums).
      */
     @Override
-    boolean floatTiles(int k) {
-        return HALF != null && k > REGISTER_COLUMNS;
+    boolean floatTiles(int k, boolean rowMajor) {
+        return HALF != null && (rowMajor || k > REGISTER_COLUMNS);
     }
 
     @Override
@@ -81,7 +81,9 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
 
     @Override
     void sums(Tile t, Job job) {
-        if (job.rowMajor) {
+        if (job.rowMajor && t.zf != null) {
+            floatRowSums(t, job);
+        } else if (job.rowMajor) {
             rowSums(t, job);
         } else if (t.zf != null) {
             floatColumnSums(t, job);
@@ -373,6 +375,54 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         }
     }
 
+    /**
+     * A float tile's row sums ({@link Tile#zf}: a 'c'-order FLOAT block), as {@link #rowSums}: the row's max and
+     * e^x in float arithmetic ({@link #expFloat}) into {@link Tile#floats} (the gradient's), then the sums, with
+     * {@code x = z - M}, in double ({@link #floatRowTerms}).
+     */
+    private void floatRowSums(Tile t, Job job) {
+        int width = job.paddedK;
+        for (int r = 0; r < t.rows; r++) {
+            int base = r * width;
+            FloatVector maxes = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+            for (int c = 0; c < width; c += FLOAT_LANES) {
+                maxes = maxes.max(FloatVector.fromArray(FLOATS, t.zf, base + c));
+            }
+            float max = maxes.reduceLanes(VectorOperators.MAX);
+            t.max[r] = max;
+            for (int c = 0; c < width; c += FLOAT_LANES) {
+                expFloat(FloatVector.fromArray(FLOATS, t.zf, base + c).sub(max)).intoArray(t.floats, base + c);
+            }
+            floatRowTerms(t, job, r);
+        }
+    }
+
+    /** Row r's sums from a float tile's logits and the e^x of {@link #floatRowSums} (a method of its own: see there). */
+    private static void floatRowTerms(Tile t, Job job, int r) {
+        int base = r * job.paddedK;
+        double max = t.max[r];
+        DoubleVector sum = DoubleVector.zero(SPECIES);
+        DoubleVector dot = sum;
+        DoubleVector mass = sum;
+        for (int c = 0; c < job.paddedK; c += LANES) {
+            DoubleVector x = widened(t.zf, base + c).sub(max);
+            sum = sum.add(widened(t.floats, base + c));
+            DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
+            if (t.y != null) {
+                DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, base + c)
+                        .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
+                mass = mass.add(labelPart);
+                dot = dot.add(targetTimes(x, target.add(labelPart)));
+            } else {
+                dot = dot.add(targetTimes(x, target)); // padding: -inf logits under 0 targets
+            }
+        }
+        t.sum[r] = sum.reduceLanes(VectorOperators.ADD);
+        t.dot[r] = dot.reduceLanes(VectorOperators.ADD);
+        t.mass[r] = mass.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** A row-major tile's gradient; a float tile's from the floats e^x left in {@link Tile#floats}, there. */
     private void rowGradient(Tile t, Job job) {
         int width = job.paddedK;
         for (int r = 0; r < t.rows; r++) {
@@ -385,7 +435,13 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                     target = target.add(DoubleVector.fromArray(SPECIES, t.y, base + c)
                             .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c)));
                 }
-                DoubleVector.fromArray(SPECIES, t.g, base + c).mul(factor).sub(target.mul(m)).intoArray(t.g, base + c);
+                if (t.zf != null) {
+                    ((FloatVector) widened(t.floats, base + c).mul(factor).sub(target.mul(m))
+                            .convertShape(VectorOperators.D2F, HALF, 0)).intoArray(t.floats, base + c);
+                } else {
+                    DoubleVector.fromArray(SPECIES, t.g, base + c).mul(factor).sub(target.mul(m))
+                            .intoArray(t.g, base + c);
+                }
             }
         }
     }
