@@ -356,16 +356,9 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                     e.intoArray(t.g, base + c);
                 }
                 sum = sum.add(e);
-                DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
+                dot = rowDot(t, job, base, c, x, dot);
                 if (t.y != null) {
-                    DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, base + c)
-                            .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
-                    mass = mass.add(labelPart);
-                    dot = dot.add(targetTimes(x, target.add(labelPart)));
-                } else if (job.priorEverywhere) { // no 0 target: one fma instead of a guarded product
-                    dot = x.fma(target, dot);
-                } else {
-                    dot = dot.add(targetTimes(x, target));
+                    mass = mass.add(labelPart(t, job, base, c));
                 }
             }
             t.max[r] = max;
@@ -407,19 +400,32 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         for (int c = 0; c < job.paddedK; c += LANES) {
             DoubleVector x = widened(t.zf, base + c).sub(max);
             sum = sum.add(widened(t.floats, base + c));
-            DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
+            dot = rowDot(t, job, base, c, x, dot);
             if (t.y != null) {
-                DoubleVector labelPart = DoubleVector.fromArray(SPECIES, t.y, base + c)
-                        .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
-                mass = mass.add(labelPart);
-                dot = dot.add(targetTimes(x, target.add(labelPart)));
-            } else {
-                dot = dot.add(targetTimes(x, target)); // padding: -inf logits under 0 targets
+                mass = mass.add(labelPart(t, job, base, c));
             }
         }
         t.sum[r] = sum.reduceLanes(VectorOperators.ADD);
         t.dot[r] = dot.reduceLanes(VectorOperators.ADD);
         t.mass[r] = mass.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code (1-s)·w·y} of a row-major tile's row from {@code base}, classes from c (a label tile's). */
+    private static DoubleVector labelPart(Tile t, Job job, int base, int c) {
+        return DoubleVector.fromArray(SPECIES, t.y, base + c).mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
+    }
+
+    /** The targets {@code w·t} of a row-major tile's row from {@code base}, classes from c. */
+    private static DoubleVector rowTarget(Tile t, Job job, int base, int c) {
+        DoubleVector prior = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
+        return t.y == null ? prior : prior.add(labelPart(t, job, base, c));
+    }
+
+    /** {@code dot + target·x} for a row-major tile's row from {@code base}, classes from c. */
+    private static DoubleVector rowDot(Tile t, Job job, int base, int c, DoubleVector x, DoubleVector dot) {
+        DoubleVector target = rowTarget(t, job, base, c);
+        return t.y == null && job.priorEverywhere ? x.fma(target, dot) // no 0 target: no guard against 0·-inf
+                : dot.add(targetTimes(x, target));
     }
 
     /** A row-major tile's gradient; a float tile's from the floats e^x left in {@link Tile#floats}, there. */
@@ -430,11 +436,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
             double factor = t.factor[r];
             double m = t.m[r];
             for (int c = 0; c < width; c += LANES) {
-                DoubleVector target = DoubleVector.fromArray(SPECIES, job.priorTerm, c);
-                if (t.y != null) {
-                    target = target.add(DoubleVector.fromArray(SPECIES, t.y, base + c)
-                            .mul(DoubleVector.fromArray(SPECIES, job.labelScale, c)));
-                }
+                DoubleVector target = rowTarget(t, job, base, c);
                 if (t.zf != null) {
                     ((FloatVector) widened(t.floats, base + c).mul(factor).sub(target.mul(m))
                             .convertShape(VectorOperators.D2F, HALF, 0)).intoArray(t.floats, base + c);
