@@ -101,17 +101,6 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         }
     }
 
-    @Override
-    void logSums(Tile t) {
-        int whole = SPECIES.loopBound(t.rows);
-        for (int r = 0; r < whole; r += LANES) {
-            DoubleVector.fromArray(SPECIES, t.sum, r).lanewise(VectorOperators.LOG).intoArray(t.loss, r);
-        }
-        for (int r = whole; r < t.rows; r++) {
-            t.loss[r] = Math.log(t.sum[r]);
-        }
-    }
-
     /** Two vectors of doubles per vector of floats (1.9x faster than the loop, which C2 does not vectorise). */
     @Override
     void widen(float[] src, int from, double[] dst, int off, int len) {
@@ -449,16 +438,15 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     }
 
     /**
-     * {@code e^x} for {@code x <= 0}: for float32 logits ({@code single}) {@link ScalarSoftmaxXent#expForFloat}'s
-     * degree-7 polynomial a vector at a time (within 1e-8 relative; inline, where the JDK's {@code EXP} is a call
-     * around which C2 spills the loop's registers: 1.2 against 1.5 ns an element for a row's sums), else the JDK's
-     * {@code EXP} (SVML, within 1 ulp). {@code inRange}: every x is known to be above {@code EXP_UNDERFLOW} (a row
-     * whose logits span less than 708), so the polynomial's result needs no underflow blend.
+     * {@code e^x} for {@code x <= 0}, the scalar kernel's polynomials a vector at a time: for float32 logits
+     * ({@code single}) {@link ScalarSoftmaxXent#expForFloat}'s degree 7 (within 1e-8 relative), else
+     * {@link ScalarSoftmaxXent#exp}'s degree 12 (within 3 ulp). Not the JDK's {@code EXP}: a call around which C2
+     * spills the loop's registers (a row's sums 1.2 against 1.5 ns an element), and whose results change by an ulp
+     * when C2 compiles the loop (SVML there, {@link Math#exp} per lane before), so that two calls on the same inputs
+     * could differ. {@code inRange}: every x is known to be above {@code EXP_UNDERFLOW} (a row whose logits span less
+     * than 708), so the result needs no underflow blend.
      */
     private static DoubleVector exp(DoubleVector x, boolean single, boolean inRange) {
-        if (!single) {
-            return x.lanewise(VectorOperators.EXP);
-        }
         DoubleVector shifted = x.fma(ScalarSoftmaxXent.LOG2_E, ScalarSoftmaxXent.ROUNDING); // n in the low bits
         DoubleVector n = shifted.sub(ScalarSoftmaxXent.ROUNDING);
         DoubleVector r = n.fma(DoubleVector.broadcast(SPECIES, -ScalarSoftmaxXent.LN2_LOW),
@@ -468,7 +456,16 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         DoubleVector middle = r2.fma(r.fma(1.0 / 5_040, 1.0 / 720), r.fma(1.0 / 120, 1.0 / 24));
         DoubleVector twoToN = shifted.reinterpretAsLongs().add(1023).lanewise(VectorOperators.LSHL, 52)
                 .reinterpretAsDoubles();
-        DoubleVector e = r2.mul(r2).fma(middle, low).mul(twoToN);
+        DoubleVector r4 = r2.mul(r2);
+        DoubleVector poly;
+        if (single) {
+            poly = r4.fma(middle, low);
+        } else {
+            DoubleVector high = r2.fma(r.fma(1.0 / 39_916_800, 1.0 / 3_628_800), r.fma(1.0 / 362_880, 1.0 / 40_320));
+            poly = r4.mul(r4).fma(r4.fma(DoubleVector.broadcast(SPECIES, 1.0 / 479_001_600), high),
+                    r4.fma(middle, low));
+        }
+        DoubleVector e = poly.mul(twoToN);
         return inRange ? e : e.blend(0.0, x.compare(VectorOperators.LE, ScalarSoftmaxXent.EXP_UNDERFLOW)); // NaN stays
     }
 
