@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.labelsmoothing.VectorSoftmaxXent.LaneFunction;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,7 @@ class VectorSoftmaxXentTest {
     void expForFloatIsWithin1e8RelativeOfMathExpInEveryLane() {
         ScalarSoftmaxXentTest.assertMatchesMathExp(x -> {
             double[] out = new double[1];
-            VectorSoftmaxXent.expEachLane(new double[] {x}, out, true);
+            VectorSoftmaxXent.eachLane(LaneFunction.EXP_FOR_FLOAT, new double[] {x}, out);
             return out[0];
         }, expected -> 1e-8 * expected, 28);
     }
@@ -31,7 +32,7 @@ class VectorSoftmaxXentTest {
     void expForDoubleIsWithinThreeUlpOfMathExpInEveryLane() {
         ScalarSoftmaxXentTest.assertMatchesMathExp(x -> {
             double[] out = new double[1];
-            VectorSoftmaxXent.expEachLane(new double[] {x}, out, false);
+            VectorSoftmaxXent.eachLane(LaneFunction.EXP, new double[] {x}, out);
             return out[0];
         }, expected -> 3 * Math.ulp(expected), 30);
     }
@@ -50,19 +51,44 @@ class VectorSoftmaxXentTest {
         }
         double[] single = new double[x.length];
         double[] full = new double[x.length];
-        VectorSoftmaxXent.expEachLane(x, single, true);
-        VectorSoftmaxXent.expEachLane(x, full, false);
+        VectorSoftmaxXent.eachLane(LaneFunction.EXP_FOR_FLOAT, x, single);
+        VectorSoftmaxXent.eachLane(LaneFunction.EXP, x, full);
         for (int i = 0; i < x.length; i++) {
             assertEquals(ScalarSoftmaxXent.expForFloat(x[i]), single[i], 0, "float32 exp(" + x[i] + ")");
             assertEquals(ScalarSoftmaxXent.exp(x[i]), full[i], 0, "float64 exp(" + x[i] + ")");
         }
     }
 
+    /**
+     * The row logs' {@code log} on what a row's {@code Σ e^(z - M)} can be (1 to K; near 1 for confident rows): within
+     * 1 ulp of {@link Math#log}, exactly 0 at 1.
+     */
+    @Test
+    void logIsWithinOneUlpOfMathLogInEveryLane() {
+        java.util.Random random = new java.util.Random(37);
+        double[] x = new double[1_000_000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i % 3 == 0 ? 1 + random.nextDouble() * Math.pow(10, -random.nextInt(16))
+                    : i % 3 == 1 ? 1 + random.nextDouble() : Math.exp(random.nextDouble() * 700);
+        }
+        x[0] = 1;
+        x[1] = Double.MAX_VALUE;
+        x[2] = Math.sqrt(2);
+        x[3] = Math.nextUp(Math.sqrt(2));
+        double[] out = new double[x.length];
+        VectorSoftmaxXent.eachLane(LaneFunction.LOG, x, out);
+        for (int i = 0; i < x.length; i++) {
+            double expected = Math.log(x[i]);
+            assertEquals(expected, out[i], Math.ulp(expected), "log(" + x[i] + ")");
+        }
+        assertEquals(0.0, out[0], "log 1 is exactly 0");
+    }
+
     @Test
     void lanesAreIndependentWhenEdgesMeetInOneVector() {
         double[] x = {0, Double.NEGATIVE_INFINITY, -1, Double.NaN, -800, -0.5, -708.5, -707.5, -3, -1e-300, -20};
         double[] out = new double[x.length];
-        VectorSoftmaxXent.expEachLane(x, out, true);
+        VectorSoftmaxXent.eachLane(LaneFunction.EXP_FOR_FLOAT, x, out);
         for (int i = 0; i < x.length; i++) {
             double expected = x[i] <= -708 ? 0 : Math.exp(x[i]);
             if (Double.isNaN(x[i])) {
