@@ -449,7 +449,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final double[] mass;
         final double[] loss;
         final double[] factor;
-        /** Staging for bulk copies: FLOAT buffers are read into it, transposes go through it. */
+        /**
+         * Staging for bulk copies: FLOAT buffers are read into it, transposes go through it; a float tile's e^x and
+         * then its gradient, in the tile's layout.
+         */
         final float[] floats;
         private double[] doubles;
         /** Logits and labels this run copied into the call's {@link ScoreMemo.Entry}, counted there once per run. */
