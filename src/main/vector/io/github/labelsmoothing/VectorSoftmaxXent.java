@@ -15,12 +15,13 @@ import jdk.incubator.vector.VectorSpecies;
  * column-major tiles (an 'f'-order preOutput, or few classes) are computed across rows, a vector of rows per class;
  * row-major tiles (a 'c'-order preOutput with many classes) along the classes of each row. Sums in double, as the
  * scalar kernel, so float32 stays exact; float tiles (FLOAT logits read as one block: 'c'-order rows, 'f'-order
- * columns above 256 classes) take {@code e^x} in float arithmetic, twice the lanes (within 1.2e-7, its error scaled down in the log-sum-exp by the
- * share of the terms below the row's largest, whose e^0 = 1 is exact). Its {@code exp} and {@code log} are IEEE
- * operations only (not the JDK's {@code EXP} and {@code LOG}, whose results change when C2 compiles a loop), so a call
- * gives the same bits however far the JIT has got. Compiled apart from the other sources (needs {@code --add-modules
- * jdk.incubator.vector}) and loaded by name by {@link SoftmaxXents} only when the JVM has the module; uses only API
- * present from JDK 17 to 25 ({@code fromArray}, {@code intoArray}, {@code lanewise}, {@code reduceLanes}).
+ * columns above 256 classes) take {@code e^x} in float arithmetic, twice the lanes (within 1.2e-7, its error scaled
+ * down in the log-sum-exp by the share of the terms below the row's largest, whose e^0 = 1 is exact). Its
+ * {@code exp} and {@code log} are IEEE operations only (not the JDK's {@code EXP} and {@code LOG}, whose results
+ * change when C2 compiles a loop), so a call gives the same bits however far the JIT has got. Compiled apart from the
+ * other sources (needs {@code --add-modules jdk.incubator.vector}) and loaded by name by {@link SoftmaxXents} only
+ * when the JVM has the module; uses only API present from JDK 17 to 25 ({@code fromArray}, {@code intoArray},
+ * {@code lanewise}, {@code reduceLanes}).
  */
 final class VectorSoftmaxXent extends CpuSoftmaxXent {
     /** A 'c'-order tile goes row by row from this many vectors per row on (padding costs at most a quarter). */
