@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import java.lang.ref.SoftReference;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.Arrays;
@@ -315,7 +314,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     partial[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
                 }
                 if (kept != null) {
-                    kept.countStaged(tile.stagedLogits, tile.stagedLabels);
+                    kept.countStaged(tile.stagedLogits, tile.recordedLabelRows);
                 }
                 Tile.giveBack(tile);
             });
@@ -430,8 +429,6 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         private double[] denseY;
         /** The tile's label rows, row-major, where they are not scanned as read; allocated when first needed. */
         private double[] labelRows;
-        /** The tile's FLOAT label rows' bits, as read; allocated when first needed. */
-        private int[] labelBits;
         /**
          * The label's non-zero entries, row by row ({@code entryStart[r]} to {@code entryStart[r + 1]}): the class
          * index of each unmasked row with value 1, or a dense label's non-zero values where a row has few (a one-hot
@@ -455,9 +452,12 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          */
         final float[] floats;
         private double[] doubles;
-        /** Logits and labels this run copied into the call's {@link ScoreMemo.Entry}, counted there once per run. */
+        /**
+         * Logits this run copied into the call's {@link ScoreMemo.Entry}, and label rows it recorded there; counted
+         * there once per run.
+         */
         long stagedLogits;
-        long stagedLabels;
+        long recordedLabelRows;
         private Tile(Job job) {
             this.job = job;
             k = job.k;
@@ -501,7 +501,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                         && kept.rowStep == (job.rowMajor ? job.paddedK : 1) && (kept.zf != null) == job.floatTile) {
                     kept.job = job;
                     kept.stagedLogits = 0;
-                    kept.stagedLabels = 0;
+                    kept.recordedLabelRows = 0;
                     return kept;
                 }
             }
@@ -572,6 +572,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         private void loadLabels(int start) {
             if (job.k >= ENTRY_CLASSES && scanned(start)) {
                 y = null;
+                if (job.kept != null) {
+                    recordLabels(start);
+                }
                 return;
             }
             Arrays.fill(entryStart, 0);
@@ -585,71 +588,74 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         }
 
         /**
-         * Whether the tile's label rows fit the entries (then they hold them). 'c'-order FLOAT labels are scanned as
-         * read, by their bits.
+         * The tile's label rows, if none has more than one entry, into the call's memo entry (a score call then checks
+         * its labels against them instead of a copy, see {@link ScoreMemo}).
          */
-        private boolean scanned(int start) {
-            int k = job.k;
-            Array a = job.y;
-            if (a.bits != null && a.colStride == 1 && (a.rowStride == k || rows == 1)) {
-                int[] bits = labelBits();
-                a.bits.get(a.offset + start * a.rowStride, bits, 0, rows * k);
-                if (job.kept != null) { // copied for the score call that may follow (ScoreMemo)
-                    job.kept.stageLabels(start * a.rowStride, bits, rows * k);
-                    stagedLabels += rows * k;
+        private void recordLabels(int start) {
+            for (int r = 0; r < rows; r++) {
+                if (entryStart[r + 1] - entryStart[r] > 1) {
+                    return;
                 }
-                return entries(bits, null, k);
             }
-            read(a, labelRows(), k, 1, start);
-            return entries(null, labelRows, k);
+            for (int r = 0; r < rows; r++) {
+                int e = entryStart[r];
+                if (entryStart[r + 1] == e) { // zeros, or masked
+                    job.kept.recordLabel(start + r, -1, 0);
+                } else {
+                    double value = entryValue[e];
+                    job.kept.recordLabel(start + r, entryClass[e], job.y.floats != null
+                            ? Float.floatToRawIntBits((float) value) : Double.doubleToRawLongBits(value));
+                }
+            }
+            recordedLabelRows += rows;
         }
 
         /**
-         * The non-zero values of the unmasked rows of {@code bits} (FLOAT bits, if not null) or {@code doubles},
-         * row-major rows x k, as entries; false if there are more than the entries hold.
+         * Whether the tile's label rows fit the entries (then they hold them). Rows of contiguous classes are scanned in
+         * the native buffer ({@link Array#nonZero}), others read into {@link #labelRows} first.
          */
-        private boolean entries(int[] bits, double[] doubles, int k) {
+        private boolean scanned(int start) {
+            Array a = job.y;
+            if (a.colStride == 1) {
+                return entries(a, null, start);
+            }
+            read(a, labelRows(), job.k, 1, start);
+            return entries(a, labelRows, start);
+        }
+
+        /**
+         * The non-zero values of the unmasked label rows as entries, from the rows of {@code a} from {@code start} (if
+         * {@code doubles} is null) or of {@code doubles} (row-major, rows x k); false if there are more than the
+         * entries hold.
+         */
+        private boolean entries(Array a, double[] doubles, int start) {
+            int k = job.k;
             int e = 0;
             for (int r = 0; r < rows; r++) {
                 entryStart[r] = e;
                 if (m[r] == 0) {
                     continue;
                 }
-                int end = (r + 1) * k;
-                for (int i = nonZero(bits, doubles, r * k, end); i < end; i = nonZero(bits, doubles, i + 1, end)) {
+                int base = doubles != null ? r * k : a.offset + (start + r) * a.rowStride;
+                int end = base + k;
+                for (int i = nonZero(a, doubles, base, end); i < end; i = nonZero(a, doubles, i + 1, end)) {
                     if (e == entryClass.length) {
                         return false;
                     }
-                    entryClass[e] = i - r * k;
-                    entryValue[e++] = bits != null ? Float.intBitsToFloat(bits[i]) : doubles[i];
+                    entryClass[e] = i - base;
+                    entryValue[e++] = doubles != null ? doubles[i] : a.get(i);
                 }
             }
             entryStart[rows] = e;
             return true;
         }
 
-        /**
-         * The first index in [i, end) of a non-zero value of {@code bits} (FLOAT bits, if not null; +-0 is zero) or
-         * {@code doubles}, else end. The bits are OR-ed 16 at a time, a loop C2 vectorises: a one-hot row is almost
-         * all zeros, and a compare per element took 0.5-0.6 ns against 0.2.
-         */
-        private static int nonZero(int[] bits, double[] doubles, int i, int end) {
-            if (bits == null) {
-                while (i < end && doubles[i] == 0) {
-                    i++;
-                }
-                return i;
+        /** The first index in [i, end) of a non-zero value of {@code doubles}, or of {@code a} if it is null; else end. */
+        private static int nonZero(Array a, double[] doubles, int i, int end) {
+            if (doubles == null) {
+                return a.nonZero(i, end);
             }
-            for (; i + 16 <= end; i += 16) {
-                int or = 0;
-                for (int j = 0; j < 16; j++) {
-                    or |= bits[i + j];
-                }
-                if (or << 1 != 0) { // the sign bit alone is -0
-                    break;
-                }
-            }
-            while (i < end && bits[i] << 1 == 0) {
+            while (i < end && doubles[i] == 0) {
                 i++;
             }
             return i;
@@ -661,14 +667,6 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 doubles = new double[capacity * paddedK];
             }
             return doubles;
-        }
-
-        /** Row-major scratch for the FLOAT labels' bits, allocated when first needed. */
-        private int[] labelBits() {
-            if (labelBits == null) {
-                labelBits = new int[capacity * job.k];
-            }
-            return labelBits;
         }
 
         /** Row-major scratch for the labels, allocated when first needed. */
@@ -920,10 +918,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     static final class Array {
         /** Runs shorter than this are copied element by element (a column of a 16-row tile of an 'f'-order array). */
         static final int BULK_MIN = 128;
+        /**
+         * Zero bytes that {@link #nonZero} compares runs of the buffer with ({@code ByteBuffer.mismatch}, SIMD in the
+         * JDK: a one-hot row is almost all zeros, and a scan of their bits OR-ed in a loop read 1 MB in 90 us, the
+         * mismatch in 40); never written.
+         */
+        private static final ByteBuffer ZEROS = ByteBuffer.allocate(16_384);
         final FloatBuffer floats;
         final DoubleBuffer doubles;
-        /** A FLOAT array's values as their bits (for scans that OR them). */
-        final IntBuffer bits;
         /** The whole native buffer, in native order (views start {@link #offset} elements into it). */
         final ByteBuffer bytes;
         final int offset;
@@ -934,7 +936,6 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             bytes = nio(array);
             floats = array.dataType() == DataType.FLOAT ? bytes.asFloatBuffer() : null;
             doubles = floats == null ? bytes.asDoubleBuffer() : null;
-            bits = floats == null ? null : bytes.asIntBuffer();
             offset = (int) array.offset();
             rowStride = array.rank() == 2 ? array.stride(0) : 1;
             colStride = array.rank() == 2 ? array.stride(1) : 1;
@@ -942,6 +943,24 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         double get(int i) {
             return floats != null ? floats.get(i) : doubles.get(i);
+        }
+
+        /**
+         * The first element index in [i, end) of the buffer whose value is not +-0, else end: each run of zeros by one
+         * mismatch, a value that follows a value (soft labels, a dense row) by one read.
+         */
+        int nonZero(int i, int end) {
+            int size = floats != null ? Float.BYTES : Double.BYTES;
+            while (i < end) {
+                boolean zero = floats != null ? bytes.getInt(i * size) << 1 == 0 : bytes.getLong(i * size) << 1 == 0;
+                if (!zero) {
+                    return i;
+                }
+                int run = Math.min(end - ++i, ZEROS.capacity() / size);
+                int differs = bytes.slice(i * size, run * size).mismatch(ZEROS.slice(0, run * size));
+                i += differs < 0 ? run : differs / size; // the next differing element (-0 too) is read above
+            }
+            return end;
         }
     }
 

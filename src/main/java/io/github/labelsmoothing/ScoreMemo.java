@@ -4,7 +4,6 @@ import java.lang.ref.SoftReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -21,8 +20,12 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Only calls whose logits and dense labels are contiguous blocks of at most {@link #MAX_ELEMENTS} elements are kept.
  * FLOAT runs are copied from the kernel's staging as its tiles read them (else from the native buffer afterwards); a
- * comparison reads both copies once, and one that fails stops at the first differing byte. A gradient call with no
- * score call after it pays the copy (DL4J's training always scores). Thread-safe: an entry is filled by one call and
+ * comparison reads both copies once, and one that fails stops at the first differing byte. Dense labels whose
+ * unmasked rows each have at most one non-zero value (one-hot rows, as the tiles' scans find them) are kept as that
+ * value and its class per row instead of a copy: a score call checks that its labels are those values there and
+ * {@code +-0} everywhere else in unmasked rows, which is what the computation reads of them (a zero's sign and a masked
+ * row's labels change no result). A gradient call with no score call after it pays the copy (DL4J's training always
+ * scores). Thread-safe: an entry is filled by one call and
  * taken by one; at most {@link #KEPT} are kept and {@link #SPARE} wait for reuse, softly held (at most 96 MB of
  * copies for FLOAT, twice that for DOUBLE).
  */
@@ -101,6 +104,13 @@ final class ScoreMemo {
         return hits.sum();
     }
 
+    /** Test-only: whether the latest kept entry holds its dense labels as one value per row ({@link Entry#oneHot}). */
+    boolean latestOneHot() {
+        SoftReference<Entry> ref = kept.peekFirst();
+        Entry entry = ref == null ? null : ref.get();
+        return entry != null && entry.oneHot;
+    }
+
     /**
      * The array's n·k elements as a slice of its native buffer, if they are one block with the strides of a 'c' or an
      * 'f'-order array; else null.
@@ -128,11 +138,19 @@ final class ScoreMemo {
         /** FLOAT logits: {@link #z} as floats, for {@link #stage}; and how many elements were staged. */
         private FloatBuffer zFloats;
         private final LongAdder staged = new LongAdder();
-        /** FLOAT dense labels: {@link #y} as their bits, for {@link #stageLabels}; and how many were staged. */
-        private IntBuffer yBits;
-        private final LongAdder stagedLabels = new LongAdder();
-        /** Whether the labels are dense: their bytes in their strides' order (and those strides); else class indices. */
+        /** Whether the labels are dense (else class indices): as {@link #rowClass} or as bytes in {@link #y}. */
         boolean dense;
+        /**
+         * Dense labels as each row's one non-zero value: its class in {@link #rowClass} (-1 for a row of zeros or a
+         * masked row) and its bits in {@link #rowBits} (a FLOAT's widened to long), {@link #rowEntries} rows of them;
+         * else their bytes in their strides' order, in {@link #y}.
+         */
+        boolean oneHot;
+        int[] rowClass = new int[0];
+        long[] rowBits = new long[0];
+        int rowEntries;
+        /** Rows whose label entry the tiles recorded: all of them make the labels {@link #oneHot}. */
+        private final LongAdder recordedRows = new LongAdder();
         byte[] y;
         int yLength;
         int yRowStride;
@@ -151,14 +169,11 @@ final class ScoreMemo {
             }
             zFloats = ByteBuffer.wrap(z).order(ByteOrder.nativeOrder()).asFloatBuffer();
             staged.reset();
-            if (job.y != null) {
-                yLength = block(job.y, job).remaining();
-                if (y == null || y.length < yLength) {
-                    y = new byte[yLength];
-                }
-                yBits = ByteBuffer.wrap(y).order(ByteOrder.nativeOrder()).asIntBuffer();
+            if (job.y != null && rowClass.length < job.n) {
+                rowClass = new int[job.n];
+                rowBits = new long[job.n];
             }
-            stagedLabels.reset();
+            recordedRows.reset();
         }
 
         /**
@@ -171,18 +186,22 @@ final class ScoreMemo {
             zFloats.put(index, values, from, len);
         }
 
-        /** As {@link #stage}, for a run of FLOAT dense labels' bits read by a tile's scan for their entries. */
-        void stageLabels(int index, int[] bits, int len) {
-            yBits.put(index, bits, 0, len);
+        /**
+         * Records row {@code row}'s dense label: its one non-zero value's class and bits, or class -1 (a row of zeros,
+         * or masked). The tile counts its recorded rows for {@link #countStaged}.
+         */
+        void recordLabel(int row, int cls, long bits) {
+            rowClass[row] = cls;
+            rowBits[row] = bits;
         }
 
         /**
-         * Adds a finished run's count of staged logits and labels (once per run: an add per staged column from two
-         * threads at once cost 5% of an 'f'-order call).
+         * Adds a finished run's count of staged logits and recorded label rows (once per run: an add per staged column
+         * from two threads at once cost 5% of an 'f'-order call).
          */
-        void countStaged(long logits, long labels) {
+        void countStaged(long logits, long labelRows) {
             staged.add(logits);
-            stagedLabels.add(labels);
+            recordedRows.add(labelRows);
         }
 
         void fill(CpuSoftmaxXent.Job job, double sum) {
@@ -193,10 +212,23 @@ final class ScoreMemo {
             colStride = job.z.colStride;
             copyUnstaged(block(job.z, job), z, staged);
             dense = job.y != null;
+            oneHot = dense && recordedRows.sum() == n;
             if (dense) {
-                copyUnstaged(block(job.y, job), y, stagedLabels);
                 yRowStride = job.y.rowStride;
                 yColStride = job.y.colStride;
+            }
+            if (oneHot) {
+                rowEntries = 0;
+                for (int r = 0; r < n; r++) {
+                    rowEntries += rowClass[r] >= 0 ? 1 : 0;
+                }
+            } else if (dense) { // labels the tiles did not all record: their bytes, from the native buffer
+                ByteBuffer labels = block(job.y, job);
+                yLength = labels.remaining();
+                if (y == null || y.length < yLength) {
+                    y = new byte[yLength];
+                }
+                labels.duplicate().get(y, 0, yLength);
             }
             classes = job.classes == null ? null : job.classes.clone();
             mask = job.mask == null ? null : job.mask.clone();
@@ -214,14 +246,47 @@ final class ScoreMemo {
         boolean matches(CpuSoftmaxXent.Job job) {
             byte[] labels = y;
             boolean denseLabels = dense;
+            boolean rows = oneHot;
+            int[] labelClasses = rowClass;
+            long[] bits = rowBits;
+            int entries = rowEntries;
             if (floats != (job.z.floats != null) || n != job.n || k != job.k || rowStride != job.z.rowStride
                     || colStride != job.z.colStride || weighted != job.weighted || denseLabels != (job.y != null)
-                    || denseLabels && (labels == null || yRowStride != job.y.rowStride || yColStride != job.y.colStride)
+                    || denseLabels && (yRowStride != job.y.rowStride || yColStride != job.y.colStride)
+                    || denseLabels && (rows ? labelClasses.length < n || bits.length < n : labels == null)
                     || !Arrays.equals(classes, job.classes) || !Arrays.equals(mask, job.mask)
                     || !Arrays.equals(labelScale, job.labelScale) || !Arrays.equals(priorTerm, job.priorTerm)) {
                 return false;
             }
-            return same(z, zLength, block(job.z, job)) && (!denseLabels || same(labels, yLength, block(job.y, job)));
+            return same(z, zLength, block(job.z, job)) && (!denseLabels || (rows ? oneHot(job, labelClasses, bits, entries)
+                    : same(labels, yLength, block(job.y, job))));
+        }
+
+        /**
+         * Whether the job's dense labels are, in every unmasked row r, {@code bits[r]} at class {@code classes[r]} and
+         * {@code +-0} elsewhere ({@code entries}: the rows with a class). The block is scanned in memory order for its
+         * non-zero values ({@link CpuSoftmaxXent.Array#nonZero}), each checked against its row.
+         */
+        private static boolean oneHot(CpuSoftmaxXent.Job job, int[] classes, long[] bits, int entries) {
+            CpuSoftmaxXent.Array a = job.y;
+            int n = job.n;
+            int k = job.k;
+            boolean rowsFirst = a.colStride == 1 && (a.rowStride == k || n == 1); // a 'c' block, as block() takes it
+            int found = 0;
+            for (int end = a.offset + n * k, i = a.nonZero(a.offset, end); i < end; i = a.nonZero(i + 1, end)) {
+                int at = i - a.offset;
+                int r = rowsFirst ? at / k : at % n;
+                if (job.mask != null && job.mask[r] == 0) {
+                    continue;
+                }
+                long value = a.floats != null ? Float.floatToRawIntBits(a.floats.get(i))
+                        : Double.doubleToRawLongBits(a.doubles.get(i));
+                if (classes[r] != (rowsFirst ? at % k : at / n) || bits[r] != value) {
+                    return false;
+                }
+                found++;
+            }
+            return found == entries;
         }
 
         /**

@@ -201,9 +201,65 @@ class ScoreMemoTest {
     }
 
     private static INDArray edited(INDArray array, int row, int col, float value) {
+        return set(array, row, col, array.getDouble(row, col) + value);
+    }
+
+    /** A copy of the array (in its order) with one element set. */
+    private static INDArray set(INDArray array, int row, int col, double value) {
         INDArray copy = array.dup(array.ordering());
-        copy.putScalar(row, col, array.getDouble(row, col) + value);
+        copy.putScalar(row, col, value);
         return copy;
+    }
+
+    /**
+     * One-hot labels (K >= 64, at most one non-zero value per unmasked row) are kept as each row's value and class,
+     * not copied: a score call whose labels differ only where the computation does not read them (a zero's sign, a
+     * masked row) takes the kept sum, which is then its fresh score; one whose labels differ anywhere else (a value
+     * moved, changed, added or removed) is computed afresh. FLOAT and DOUBLE, 'c' and 'f'-order labels.
+     */
+    @Test
+    void oneHotLabelsAreKeptAsTheirValues() {
+        int n = 50;
+        int k = 80;
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            for (char order : new char[] {'c', 'f'}) {
+                INDArray z = logits(n, k, 'c', 5).castTo(type);
+                INDArray y = set(oneHot(n, k).castTo(type).dup(order), 4, 31 % k, 0); // row 4: zeros
+                INDArray mask = Nd4j.ones(type, n, 1);
+                mask.putScalar(9, 0);
+                SoftmaxXent.Inputs base = inputs(y, false, z, mask, 0.1, null, null);
+                double baseScore = score(base);
+                List<INDArray> unread = List.of(set(y, 0, 0, -0.0), set(y, 4, 7, -0.0), set(y, 9, 1, 5),
+                        set(y, 9, 66 % k, 0));
+                for (int i = 0; i < unread.size(); i++) {
+                    SoftmaxXent.Inputs same = inputs(unread.get(i), false, z, mask, 0.1, null, null);
+                    String what = type + " " + order + " unread change " + i;
+                    double fresh = score(same);
+                    assertEquals(baseScore, fresh, 0, what + ": the computation does not read it");
+                    kernel.run(base, SoftmaxXent.Output.GRADIENT);
+                    assertTrue(memo().latestOneHot(), what + ": kept as values");
+                    long hits = memo().hits();
+                    assertEquals(fresh, score(same), 0, what);
+                    assertEquals(hits + 1, memo().hits(), what + ": taken from the memo");
+                }
+                List<INDArray> read = List.of(set(y, 2, 17 % k, 0.9), set(set(y, 3, 24 % k, 0), 3, 25 % k, 1),
+                        set(y, 4, 0, 1), set(y, 5, 38 % k, 0), set(y, 6, 0, 0.25), set(y, n - 1, k - 1, 1e-4));
+                for (int i = 0; i < read.size(); i++) {
+                    SoftmaxXent.Inputs changed = inputs(read.get(i), false, z, mask, 0.1, null, null);
+                    String what = type + " " + order + " read change " + i;
+                    double expected = SoftmaxXents.implementation(SoftmaxXents.Path.ND4J_OPS).run(changed,
+                            SoftmaxXent.Output.SCORE).score();
+                    kernel.run(base, SoftmaxXent.Output.GRADIENT);
+                    assertTrue(memo().latestOneHot(), what + ": kept as values");
+                    long hits = memo().hits();
+                    double got = score(changed);
+                    assertEquals(hits, memo().hits(), what + ": not taken from the memo");
+                    assertEquals(expected, got, 1e-6 * Math.abs(expected), what);
+                    assertNotEquals(baseScore, got, what + " changes the score");
+                    assertEquals(baseScore, score(base), 0, what + ": the kept sum is still there");
+                }
+            }
+        }
     }
 
     /** Concurrent gradient-then-score pairs on different inputs each get their own fresh score. */
