@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.Arrays;
 import java.util.OptionalDouble;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -305,12 +306,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), tileRows);
             int chunks = (n + chunkRows - 1) / chunkRows;
             double[] partial = new double[chunks];
-            // runs of whole chunks, one scratch tile each; the chunks, not the runs, fix the order of the sums
+            // runs taking the next chunk as they are free, one scratch tile each (a pool thread woken for a call starts
+            // tens of microseconds late: a fixed half of the chunks left the caller waiting for it); the chunks, not
+            // the runs, fix the order of the sums
             int runs = (long) n * k >= kernel.parallelThreshold()
                     ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+            AtomicInteger next = new AtomicInteger();
             IntStream.range(0, runs).parallel().forEach(run -> {
                 Tile tile = Tile.borrow(this);
-                for (int c = run * chunks / runs; c < (run + 1) * chunks / runs; c++) {
+                for (int c; (c = next.getAndIncrement()) < chunks; ) {
                     partial[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
                 }
                 if (kept != null) {
