@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * fastest, padded to a whole number of vectors with {@code -inf} logits and 0 targets) or column by column (row index
  * fastest, padded to a whole number of vectors with masked rows), as the subclass asks; 'c'-order arrays are read row
  * by row, 'f'-order ones (what DL4J's dense layers hand the loss) column by column, and the gradient is written in
- * preOutput's order. Labels with few non-zero values per row (class indices, one-hot rows from K = 64 on) are kept
+ * preOutput's order. Labels with few non-zero values per row (class indices and one-hot rows, from K = 64 on) are kept
  * as a list of entries whose share of the sums and of the gradient is added per entry, not laid out as a tile.
  *
  * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout. Large batches run in parallel over fixed row chunks whose
@@ -75,7 +75,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      * Dense labels of fewer classes are always laid out as a tile: a scan per row then costs more than the vector
      * passes it saves (at K = 10 the scans made a call 1.15-1.2x slower; at K = 1000 entries made it 1.2-1.6x faster).
      */
-    private static final int ENTRY_CLASSES = 64;
+    static final int ENTRY_CLASSES = 64;
 
     /** The summed losses of this kernel's latest gradient calls, for the score calls that follow. */
     private final ScoreMemo memo = new ScoreMemo();
@@ -102,6 +102,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      * computes them from {@link Tile#zf}.
      */
     boolean floatTiles(int k, boolean rowMajor) {
+        return false;
+    }
+
+    /**
+     * Whether class indices of K classes are laid out as a label tile, as dense labels are below
+     * {@link #ENTRY_CLASSES}; else kept as entries (one per row, its terms added in scalar arithmetic).
+     */
+    boolean classIndexTile(int k) {
         return false;
     }
 
@@ -618,7 +626,16 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     }
                 }
             }
-            if (j.classes != null) {
+            if (j.classes != null && j.kernel.classIndexTile(j.k)) {
+                Arrays.fill(entryStart, 0);
+                y = denseY();
+                Arrays.fill(y, 0);
+                for (int r = 0; r < count; r++) {
+                    if (m[r] != 0) {
+                        y[at(r, j.classes[start + r])] = 1;
+                    }
+                }
+            } else if (j.classes != null) {
                 y = null;
                 int e = 0;
                 for (int r = 0; r < count; r++) {
