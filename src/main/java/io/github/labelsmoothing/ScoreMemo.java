@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
  * DL4J's {@code fit()} asks the output layer for the gradient (backprop) and then for the score of the same batch
  * ({@code MultiLayerNetwork} and {@code ComputationGraph}'s {@code computeGradientAndScore}), two passes of
  * {@code exp} over every logit. A gradient call therefore also sums the loss (a log per row) and keeps it with a byte
- * copy of everything its computation depends on; a score call whose inputs are byte for byte the same takes that sum
- * instead of computing it again. Equal inputs run the same computation (same tiles, chunks and order of the sums), so
- * the score is the very double the score call would have computed. Each kept sum serves one score call.
+ * copy of everything its computation depends on (one-hot labels: their values, below); a score call whose inputs are
+ * byte for byte the same (one-hot labels: the same where the computation reads them) takes that sum instead of
+ * computing it again. Equal inputs run the same computation (same tiles, chunks and order of the sums), so the score
+ * is the very double the score call would have computed. Each kept sum serves one score call.
  *
  * <p>Only calls whose logits and dense labels are contiguous blocks of at most {@link #MAX_ELEMENTS} elements are kept.
  * FLOAT runs are copied from the kernel's staging as its tiles read them (else from the native buffer afterwards); a
@@ -25,9 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  * value and its class per row instead of a copy: a score call checks that its labels are those values there and
  * {@code +-0} everywhere else in unmasked rows, which is what the computation reads of them (a zero's sign and a masked
  * row's labels change no result). A gradient call with no score call after it pays the copy (DL4J's training always
- * scores). Thread-safe: an entry is filled by one call and
- * taken by one; at most {@link #KEPT} are kept and {@link #SPARE} wait for reuse, softly held (at most 96 MB of
- * copies for FLOAT, twice that for DOUBLE).
+ * scores). Thread-safe: an entry is filled by one call and taken by one; at most {@link #KEPT} are kept and
+ * {@link #SPARE} wait for reuse, softly held (at most 96 MB of copies for FLOAT, twice that for DOUBLE).
  */
 final class ScoreMemo {
     /** Calls of more elements are not kept: their copies would hold tens of megabytes between calls. */
