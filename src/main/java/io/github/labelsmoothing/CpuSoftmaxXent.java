@@ -683,14 +683,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     return;
                 }
             }
+            Array a = job.y;
             for (int r = 0; r < rows; r++) {
                 int e = entryStart[r];
                 if (entryStart[r + 1] == e) { // zeros, or masked
                     job.kept.recordLabel(start + r, -1, 0);
                 } else {
-                    double value = entryValue[e];
-                    job.kept.recordLabel(start + r, entryClass[e], job.y.floats != null
-                            ? Float.floatToRawIntBits((float) value) : Double.doubleToRawLongBits(value));
+                    int c = entryClass[e];
+                    job.kept.recordLabel(start + r, c, a.bits(a.offset + (start + r) * a.rowStride + c * a.colStride));
                 }
             }
             recordedLabelRows += rows;
@@ -1032,6 +1032,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             return floats != null ? floats.get(i) : doubles.get(i);
         }
 
+        /** Element i's bits as stored (a FLOAT's 32, sign-extended). */
+        long bits(int i) {
+            return floats != null ? bytes.getInt(i * Float.BYTES) : bytes.getLong(i * Double.BYTES);
+        }
+
         /**
          * The first element index in [i, end) of the buffer whose value is not +-0, else end: each run of zeros by one
          * mismatch, a value that follows a value (soft labels, a dense row) by one read.
@@ -1039,7 +1044,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         int nonZero(int i, int end) {
             int size = floats != null ? Float.BYTES : Double.BYTES;
             while (i < end) {
-                boolean zero = floats != null ? bytes.getInt(i * size) << 1 == 0 : bytes.getLong(i * size) << 1 == 0;
+                long bits = bits(i);
+                boolean zero = floats != null ? (int) bits << 1 == 0 : bits << 1 == 0; // the sign bit alone is -0
                 if (!zero) {
                     return i;
                 }

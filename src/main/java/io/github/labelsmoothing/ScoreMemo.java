@@ -142,8 +142,8 @@ final class ScoreMemo {
         boolean dense;
         /**
          * Dense labels as each row's one non-zero value: its class in {@link #rowClass} (-1 for a row of zeros or a
-         * masked row) and its bits in {@link #rowBits} (a FLOAT's widened to long), {@link #rowEntries} rows of them;
-         * else their bytes in their strides' order, in {@link #y}.
+         * masked row) and its bits in {@link #rowBits} (as {@link CpuSoftmaxXent.Array#bits} reads them),
+         * {@link #rowEntries} rows of them; else their bytes in their strides' order, in {@link #y}.
          */
         boolean oneHot;
         int[] rowClass = new int[0];
@@ -279,9 +279,7 @@ final class ScoreMemo {
                 if (job.mask != null && job.mask[r] == 0) {
                     continue;
                 }
-                long value = a.floats != null ? Float.floatToRawIntBits(a.floats.get(i))
-                        : Double.doubleToRawLongBits(a.doubles.get(i));
-                if (classes[r] != (rowsFirst ? at % k : at / n) || bits[r] != value) {
+                if (classes[r] != (rowsFirst ? at % k : at / n) || bits[r] != a.bits(i)) {
                     return false;
                 }
                 found++;
