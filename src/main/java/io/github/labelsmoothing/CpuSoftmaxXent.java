@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.lang.ref.Reference;
 import java.lang.ref.SoftReference;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.Arrays;
@@ -189,6 +190,16 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      */
     @Override
     public Result run(Inputs in, Output output) {
+        try {
+            return compute(in, output);
+        } finally {
+            // the tiles reach the arrays' memory through buffers that do not hold the arrays: a caller's temporary
+            // array, collected during the call, would free it
+            Reference.reachabilityFence(in);
+        }
+    }
+
+    private Result compute(Inputs in, Output output) {
         if (!supports(in.labels(), in.sparse(), in.preOutput(), in.mask())) {
             throw new IllegalArgumentException("the CPU kernel does not take labels " + describe(in.labels())
                     + ", preOutput " + describe(in.preOutput()) + ", mask " + describe(in.mask()));
@@ -200,18 +211,27 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         checkLength("prior", in.prior(), k);
         double[] maskValues = in.mask() == null ? null : numbers(in.mask(), n);
         int[] classes = in.sparse() ? classIndices(in.labels(), n, k, maskValues) : null;
+        Job job = new Job(this, in, classes, maskValues, output);
         if (output == Output.SCORE) {
-            Job job = new Job(this, in, classes, maskValues, output, null, null);
             OptionalDouble kept = memo.take(job);
-            return new Result(kept.isPresent() ? kept.getAsDouble() : job.run(), null, null);
+            return new Result(kept.isPresent() ? kept.getAsDouble() : job.run(job.startHelpers(), null, null), null,
+                    null);
         }
-        boolean columnsContiguous = preOutput.stride(0) == 1 && k > 1 && n > 1;
-        INDArray gradient = output.gradient()
-                ? Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), columnsContiguous ? 'f' : 'c')
-                : null;
-        INDArray rows = output == Output.ROW_LOSSES ? Nd4j.createUninitialized(preOutput.dataType(), n, 1) : null;
-        Job job = new Job(this, in, classes, maskValues, output, rows, gradient);
-        double total = job.run();
+        // woken before the outputs are allocated: a woken pool thread starts tens of microseconds late
+        Helper[] helpers = job.startHelpers();
+        INDArray gradient;
+        INDArray rows;
+        try {
+            boolean columnsContiguous = preOutput.stride(0) == 1 && k > 1 && n > 1;
+            gradient = output.gradient()
+                    ? Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), columnsContiguous ? 'f' : 'c')
+                    : null;
+            rows = output == Output.ROW_LOSSES ? Nd4j.createUninitialized(preOutput.dataType(), n, 1) : null;
+        } catch (RuntimeException | Error e) {
+            Helper.finish(helpers, null);
+            throw e;
+        }
+        double total = job.run(helpers, rows, gradient);
         if (job.kept != null) {
             memo.keep(job.kept, job, total);
         }
@@ -253,10 +273,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** {@code Σ_k s·w_k·prior_k}. */
         final double priorMass;
         /**
-         * Whether {@link #priorTerm} is non-zero in every column, padding included (s > 0, no 0 weight or prior entry,
-         * K a whole number of vectors in a row-major tile): {@code priorTerm·x} then needs no guard against 0·-inf.
+         * Whether {@link #priorTerm} is non-zero in every class (s > 0, no 0 weight or prior entry): {@code priorTerm·x}
+         * then needs no guard against 0·-inf there (padding columns, whose term is 0, still do).
          */
-        final boolean priorEverywhere;
+        final boolean priorInEveryClass;
         final boolean weighted;
         /**
          * A gradient call's entry in the {@link ScoreMemo}, for the score call DL4J makes next on the same batch (the
@@ -266,11 +286,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final ScoreMemo.Entry kept;
         /** Whether the losses are summed (else only the gradient, without a log per row). */
         final boolean score;
-        final Array rowLoss;
-        final Array g;
+        /** Rows of a chunk (whole tiles), and the chunks. */
+        final int chunkRows;
+        final int chunks;
+        /** The outputs, set by {@link #run} (its helpers see them through {@link Helper#give}). */
+        Array rowLoss;
+        Array g;
 
-        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, Output output, INDArray rowLoss,
-                INDArray gradient) {
+        Job(CpuSoftmaxXent kernel, Inputs in, int[] classes, double[] mask, Output output) {
             this.kernel = kernel;
             INDArray preOutput = in.preOutput();
             n = (int) preOutput.size(0);
@@ -300,44 +323,65 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 mass += priorTerm[c];
             }
             priorMass = mass;
-            priorEverywhere = Arrays.stream(priorTerm).allMatch(term -> term != 0);
+            priorInEveryClass = Arrays.stream(priorTerm, 0, k).allMatch(term -> term != 0);
             weighted = in.classWeights() != null;
-            this.rowLoss = rowLoss == null ? null : new Array(rowLoss);
-            g = gradient == null ? null : new Array(gradient);
+            chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), tileRows);
+            chunks = (n + chunkRows - 1) / chunkRows;
             kept = output == Output.GRADIENT && ScoreMemo.fits(this) ? kernel.memo.prepare(this) : null;
             score = output != Output.GRADIENT || kept != null;
         }
 
-        /** Computes what the job asks for; returns the summed loss (0 if the job does not score). */
-        double run() {
-            int chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), tileRows);
-            int chunks = (n + chunkRows - 1) / chunkRows;
+        /**
+         * Pool helpers for the job's chunks, started: one per pool thread (at most one fewer than the chunks) if the
+         * job is large enough to split ({@link CpuSoftmaxXent#parallelThreshold}), else none. They wait for
+         * {@link #run}.
+         */
+        Helper[] startHelpers() {
+            int runs = (long) n * k >= kernel.parallelThreshold()
+                    ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+            Helper[] helpers = new Helper[runs - 1];
+            for (int h = 0; h < helpers.length; h++) {
+                helpers[h] = new Helper();
+                ForkJoinPool.commonPool().execute(helpers[h]);
+            }
+            return helpers;
+        }
+
+        /**
+         * Computes what the job asks for with the helpers from {@link #startHelpers}, into the outputs (either may be
+         * null); returns the summed loss (0 if the job does not score).
+         */
+        double run(Helper[] helpers, INDArray rows, INDArray gradient) {
+            rowLoss = rows == null ? null : new Array(rows);
+            g = gradient == null ? null : new Array(gradient);
             double[] partial = new double[chunks];
             // runs taking the next chunk as they are free, one scratch tile each (a pool thread woken for a call starts
             // tens of microseconds late: a fixed half of the chunks left the caller waiting for it); the chunks, not
             // the runs, fix the order of the sums
-            int runs = (long) n * k >= kernel.parallelThreshold()
-                    ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
             AtomicInteger next = new AtomicInteger();
             Runnable chunksLeft = () -> {
-                Tile tile = Tile.borrow(this);
+                Tile tile = null;
                 for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                    tile = tile == null ? Tile.borrow(this) : tile;
                     partial[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
                 }
-                if (kept != null) {
-                    kept.countStaged(tile.stagedLogits, tile.recordedLabelRows);
+                if (tile != null) {
+                    if (kept != null) {
+                        kept.countStaged(tile.stagedLogits, tile.recordedLabelRows);
+                    }
+                    Tile.giveBack(tile);
                 }
-                Tile.giveBack(tile);
             };
-            Helper[] helpers = new Helper[runs - 1];
-            for (int h = 0; h < helpers.length; h++) {
-                helpers[h] = new Helper(chunksLeft);
-                ForkJoinPool.commonPool().execute(helpers[h]);
+            Throwable failed = null;
+            try {
+                for (Helper helper : helpers) {
+                    helper.give(chunksLeft);
+                }
+                chunksLeft.run();
+            } catch (RuntimeException | Error e) {
+                failed = e;
             }
-            chunksLeft.run();
-            for (Helper helper : helpers) {
-                helper.finish();
-            }
+            Helper.finish(helpers, failed);
             double total = 0;
             for (double p : partial) {
                 total += p;
@@ -422,14 +466,20 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         private static final int WAITING = 0;
         private static final int STARTED = 1;
         private static final int CLOSED = 2;
-        /** Spins of the caller (about 200 us) before it yields its core to the helper, which may be waiting for it. */
+        /** Spins (about 200 us) before a waiting thread yields its core to the one it waits for. */
         private static final int SPINS = 1 << 12;
+        /** The work of a helper whose call failed before it had any. */
+        private static final Runnable NOTHING = () -> { };
         private final AtomicInteger state = new AtomicInteger(WAITING);
-        private final Runnable work;
+        private volatile Runnable work;
         private volatile boolean done;
         private volatile Throwable failure;
 
-        Helper(Runnable work) {
+        /**
+         * Gives the helper its work, which it waits for if started before: it is started before the call's outputs
+         * are allocated, so that the pool thread wakes meanwhile.
+         */
+        void give(Runnable work) {
             this.work = work;
         }
 
@@ -439,7 +489,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 return;
             }
             try {
-                work.run();
+                Runnable w;
+                for (int spins = 0; (w = work) == null; spins++) {
+                    pause(spins);
+                }
+                w.run();
             } catch (RuntimeException | Error t) { // a Runnable throws nothing else
                 failure = t;
             } finally {
@@ -447,23 +501,53 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             }
         }
 
-        /** Closes the helper if it has not started, else waits until it is done; rethrows what it threw. */
+        /**
+         * Finishes each helper ({@link #finish()}, giving it nothing to do if it has no work yet), then throws
+         * {@code failed} (the caller's own failure) if not null, else the first helper's failure.
+         */
+        static void finish(Helper[] helpers, Throwable failed) {
+            Throwable first = failed;
+            for (Helper helper : helpers) {
+                if (helper.work == null) {
+                    helper.give(NOTHING);
+                }
+                try {
+                    helper.finish();
+                } catch (RuntimeException | Error e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first instanceof RuntimeException e) {
+                throw e;
+            } else if (first != null) {
+                throw (Error) first;
+            }
+        }
+
+        /**
+         * Closes the helper if it has not started, else waits until it is done (it must have its work); rethrows
+         * what it threw.
+         */
         void finish() {
             if (state.compareAndSet(WAITING, CLOSED)) {
                 return;
             }
             for (int spins = 0; !done; spins++) {
-                if (spins < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                pause(spins);
             }
             Throwable t = failure;
             if (t instanceof RuntimeException e) {
                 throw e;
             } else if (t != null) {
                 throw (Error) t;
+            }
+        }
+
+        private static void pause(int spins) {
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
             }
         }
     }
@@ -900,18 +984,22 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /**
          * The tile's rows of a FLOAT preOutput ({@link Job#floatTile}) into {@link #zf}: a 'c'-order block in one
-         * bulk read (staged for the memo) placed row by row; an 'f'-order preOutput column by column (each column's
-         * run in bulk when long enough, see {@link Array#BULK_MIN}).
+         * bulk read, or row by row straight into a tile that pads its rows (a read of the block and a copy of each row
+         * into place was a quarter slower); an 'f'-order preOutput column by column (each column's run in bulk when
+         * long enough, see {@link Array#BULK_MIN}). Each run is staged for the memo.
          */
         private void readFloats(Array a, int start) {
             int k = job.k;
             if (job.rowMajor) {
                 int at = a.offset + start * a.rowStride;
-                boolean direct = rowStep == k; // no padding columns: straight into the tile
-                a.floats.get(at, direct ? zf : floats, 0, rows * k);
-                staged(a, at, direct ? zf : floats, 0, rows * k);
-                for (int r = 0; !direct && r < rows; r++) {
-                    System.arraycopy(floats, r * k, zf, r * rowStep, k);
+                if (rowStep == k) { // no padding columns: the block in one read
+                    a.floats.get(at, zf, 0, rows * k);
+                    staged(a, at, zf, 0, rows * k);
+                    return;
+                }
+                for (int r = 0; r < rows; r++, at += k) { // straight into place, row by row
+                    a.floats.get(at, zf, r * rowStep, k);
+                    staged(a, at, zf, r * rowStep, k);
                 }
                 return;
             }

@@ -436,11 +436,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         int width = job.paddedK;
         for (int r = 0; r < t.rows; r++) {
             int base = r * width;
-            FloatVector maxes = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
-            for (int c = 0; c < width; c += FLOAT_LANES) {
-                maxes = maxes.max(FloatVector.fromArray(FLOATS, t.zf, base + c));
-            }
-            float max = maxes.reduceLanes(VectorOperators.MAX);
+            float max = rowMax(t.zf, base, width);
             t.max[r] = max;
             for (int c = 0; c < width; c += FLOAT_LANES) {
                 expFloat(FloatVector.fromArray(FLOATS, t.zf, base + c).sub(max)).intoArray(t.floats, base + c);
@@ -449,8 +445,35 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         }
     }
 
-    /** Row r's sums from a float tile's logits and the e^x of {@link #floatRowSums} (a method of its own: see there). */
+    /**
+     * The largest of {@code z[base..base+width)} (whole vectors of floats; NaN if there is one), in two running maxima:
+     * the lanewise {@code MAX} (Java's, NaN and -0 handled) is a chain of several instructions, and one running
+     * maximum waited on it (the pass of a [256,1000] call: 58 against 38 us on one thread; four maxima made the calling
+     * method too large for C2 to compile the rest of it as vector code).
+     */
+    private static float rowMax(float[] z, int base, int width) {
+        FloatVector m0 = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        int c = 0;
+        for (; c + 2 * FLOAT_LANES <= width; c += 2 * FLOAT_LANES) {
+            m0 = m0.max(FloatVector.fromArray(FLOATS, z, base + c));
+            m1 = m1.max(FloatVector.fromArray(FLOATS, z, base + c + FLOAT_LANES));
+        }
+        if (c < width) {
+            m0 = m0.max(FloatVector.fromArray(FLOATS, z, base + c));
+        }
+        return m0.max(m1).reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * Row r's sums from a float tile's logits and the e^x of {@link #floatRowSums} (a method of its own: see there); a
+     * row without a label tile whose classes all have a prior term by {@link #priorRowTerms}.
+     */
     private static void floatRowTerms(Tile t, Job job, int r) {
+        if (t.y == null && job.priorInEveryClass) {
+            priorRowTerms(t, job, r);
+            return;
+        }
         int base = r * job.paddedK;
         double max = t.max[r];
         DoubleVector sum = DoubleVector.zero(SPECIES);
@@ -469,6 +492,38 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         t.mass[r] = mass.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * {@link #floatRowTerms} of a row whose targets are the prior's terms alone, non-zero in every class: its classes
+     * two vectors at a time with two sums of each kind (one running sum waited on its adds; with the loop's other
+     * cases in it, the method outgrew what C2 compiles as vector code), the classes after the last pair of vectors
+     * one by one.
+     */
+    private static void priorRowTerms(Tile t, Job job, int r) {
+        int base = r * job.paddedK;
+        double max = t.max[r];
+        DoubleVector sum = DoubleVector.zero(SPECIES);
+        DoubleVector dot = sum;
+        DoubleVector sum1 = sum;
+        DoubleVector dot1 = sum;
+        int c = 0;
+        for (; c + 2 * LANES <= job.k; c += 2 * LANES) {
+            sum = sum.add(widened(t.floats, base + c));
+            sum1 = sum1.add(widened(t.floats, base + c + LANES));
+            dot = widened(t.zf, base + c).sub(max).fma(DoubleVector.fromArray(SPECIES, job.priorTerm, c), dot);
+            dot1 = widened(t.zf, base + c + LANES).sub(max)
+                    .fma(DoubleVector.fromArray(SPECIES, job.priorTerm, c + LANES), dot1);
+        }
+        double tailSum = 0;
+        double tailDot = 0;
+        for (; c < job.k; c++) { // padding columns count for nothing (e^-inf = 0, a 0 term)
+            tailSum += t.floats[base + c];
+            tailDot += job.priorTerm[c] * (t.zf[base + c] - max);
+        }
+        t.sum[r] = sum.add(sum1).reduceLanes(VectorOperators.ADD) + tailSum;
+        t.dot[r] = dot.add(dot1).reduceLanes(VectorOperators.ADD) + tailDot;
+        t.mass[r] = 0;
+    }
+
     /** {@code (1-s)·w·y} of a row-major tile's row from {@code base}, classes from c (a label tile's). */
     private static DoubleVector labelPart(Tile t, Job job, int base, int c) {
         return DoubleVector.fromArray(SPECIES, t.y, base + c).mul(DoubleVector.fromArray(SPECIES, job.labelScale, c));
@@ -483,7 +538,8 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
     /** {@code dot + target·x} for a row-major tile's row from {@code base}, classes from c. */
     private static DoubleVector rowDot(Tile t, Job job, int base, int c, DoubleVector x, DoubleVector dot) {
         DoubleVector target = rowTarget(t, job, base, c);
-        return t.y == null && job.priorEverywhere ? x.fma(target, dot) // no 0 target: no guard against 0·-inf
+        return t.y == null && job.priorInEveryClass && c + LANES <= job.k
+                ? x.fma(target, dot) // no 0 target: no guard against 0·-inf
                 : dot.add(targetTimes(x, target));
     }
 
@@ -492,16 +548,15 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         int width = job.paddedK;
         for (int r = 0; r < t.rows; r++) {
             int base = r * width;
-            double factor = t.factor[r];
-            double m = t.m[r];
+            DoubleVector factor = DoubleVector.broadcast(SPECIES, t.factor[r]);
+            double minusM = -t.m[r];
             for (int c = 0; c < width; c += LANES) {
-                DoubleVector target = rowTarget(t, job, base, c);
+                DoubleVector minusMTarget = rowTarget(t, job, base, c).mul(minusM);
                 if (t.zf != null) {
-                    ((FloatVector) widened(t.floats, base + c).mul(factor).sub(target.mul(m))
+                    ((FloatVector) widened(t.floats, base + c).fma(factor, minusMTarget)
                             .convertShape(VectorOperators.D2F, HALF, 0)).intoArray(t.floats, base + c);
                 } else {
-                    DoubleVector.fromArray(SPECIES, t.g, base + c).mul(factor).sub(target.mul(m))
-                            .intoArray(t.g, base + c);
+                    DoubleVector.fromArray(SPECIES, t.g, base + c).fma(factor, minusMTarget).intoArray(t.g, base + c);
                 }
             }
         }
