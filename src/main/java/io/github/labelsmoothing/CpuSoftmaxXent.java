@@ -352,28 +352,30 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * null); returns the summed loss (0 if the job does not score).
          */
         double run(Helper[] helpers, INDArray rows, INDArray gradient) {
-            rowLoss = rows == null ? null : new Array(rows);
-            g = gradient == null ? null : new Array(gradient);
-            double[] partial = new double[chunks];
-            // runs taking the next chunk as they are free, one scratch tile each (a pool thread woken for a call starts
-            // tens of microseconds late: a fixed half of the chunks left the caller waiting for it); the chunks, not
-            // the runs, fix the order of the sums
-            AtomicInteger next = new AtomicInteger();
-            Runnable chunksLeft = () -> {
-                Tile tile = null;
-                for (int c; (c = next.getAndIncrement()) < chunks; ) {
-                    tile = tile == null ? Tile.borrow(this) : tile;
-                    partial[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
-                }
-                if (tile != null) {
-                    if (kept != null) {
-                        kept.countStaged(tile.stagedLogits, tile.recordedLabelRows);
-                    }
-                    Tile.giveBack(tile);
-                }
-            };
+            double[] partial = null;
             Throwable failed = null;
-            try {
+            try { // whatever fails, the helpers are given work (they wait for it) and finished
+                rowLoss = rows == null ? null : new Array(rows);
+                g = gradient == null ? null : new Array(gradient);
+                partial = new double[chunks];
+                double[] sums = partial;
+                // runs taking the next chunk as they are free, one scratch tile each (a pool thread woken for a call
+                // starts tens of microseconds late: a fixed half of the chunks left the caller waiting for it); the
+                // chunks, not the runs, fix the order of the sums
+                AtomicInteger next = new AtomicInteger();
+                Runnable chunksLeft = () -> {
+                    Tile tile = null;
+                    for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                        tile = tile == null ? Tile.borrow(this) : tile;
+                        sums[c] = chunk(tile, c * chunkRows, Math.min(n, (c + 1) * chunkRows));
+                    }
+                    if (tile != null) {
+                        if (kept != null) {
+                            kept.countStaged(tile.stagedLogits, tile.recordedLabelRows);
+                        }
+                        Tile.giveBack(tile);
+                    }
+                };
                 for (Helper helper : helpers) {
                     helper.give(chunksLeft);
                 }
@@ -381,7 +383,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             } catch (RuntimeException | Error e) {
                 failed = e;
             }
-            Helper.finish(helpers, failed);
+            Helper.finish(helpers, failed); // throws what failed
             double total = 0;
             for (double p : partial) {
                 total += p;
