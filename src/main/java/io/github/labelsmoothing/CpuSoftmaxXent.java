@@ -1236,11 +1236,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 continue; // ignored entirely, as PyTorch's ignore_index: padding may be anything
             }
             double v = values[i];
-            String problem = Checks.classIndexProblem(v, k);
-            if (problem != null) {
-                throw new IllegalArgumentException(problem);
+            int c = (int) v;
+            if (c != v || c < 0 || c >= k) { // a whole number in [0, k) needs no further check (NaN fails c == v)
+                String problem = Checks.classIndexProblem(v, k);
+                if (problem != null) {
+                    throw new IllegalArgumentException(problem);
+                }
             }
-            out[i] = (int) v;
+            out[i] = c;
         }
         return out;
     }
