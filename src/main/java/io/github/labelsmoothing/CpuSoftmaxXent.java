@@ -242,7 +242,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
     /**
      * One call's inputs as buffers, element offsets and per-class terms, shared by the chunks; immutable but for the
-     * memo entry its tiles copy runs into (disjoint runs).
+     * memo entry its tiles copy runs into (disjoint runs) and the outputs, set by {@link #run} before the chunks start.
      */
     static final class Job {
         final CpuSoftmaxXent kernel;
@@ -340,9 +340,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             int runs = (long) n * k >= kernel.parallelThreshold()
                     ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
             Helper[] helpers = new Helper[runs - 1];
-            for (int h = 0; h < helpers.length; h++) {
-                helpers[h] = new Helper();
-                ForkJoinPool.commonPool().execute(helpers[h]);
+            int started = 0;
+            try {
+                for (; started < helpers.length; started++) {
+                    helpers[started] = new Helper();
+                    ForkJoinPool.commonPool().execute(helpers[started]);
+                }
+            } catch (RuntimeException | Error e) { // the pool refused one: none of those it took is left waiting
+                Helper.finish(Arrays.copyOf(helpers, started), e);
             }
             return helpers;
         }
@@ -359,9 +364,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 g = gradient == null ? null : new Array(gradient);
                 partial = new double[chunks];
                 double[] sums = partial;
-                // runs taking the next chunk as they are free, one scratch tile each (a pool thread woken for a call
-                // starts tens of microseconds late: a fixed half of the chunks left the caller waiting for it); the
-                // chunks, not the runs, fix the order of the sums
+                // runs taking the next chunk as they are free, each borrowing a scratch tile at its first chunk (a pool
+                // thread woken for a call starts tens of microseconds late: a fixed half of the chunks left the caller
+                // waiting for it); the chunks, not the runs, fix the order of the sums
                 AtomicInteger next = new AtomicInteger();
                 Runnable chunksLeft = () -> {
                     Tile tile = null;
@@ -460,9 +465,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
      * A pool thread's run of a call's chunks, which the caller waits for by spinning: parking the caller and waking it
      * when the pool thread is done cost tens of microseconds on this project's 2-core machine (two 200 us halves in a
-     * parallel {@code forEach} took 320 us; at [256,1000] these helpers made calls 1.07-1.18x faster). Runs
-     * at most once: a helper the pool has not started when the caller has taken every chunk is closed instead (the
-     * caller never waits for a task that has not started, also when it is itself a pool thread).
+     * parallel {@code forEach} took 320 us; at [256,1000] these helpers made calls 1.07-1.18x faster). Started before
+     * the call has its work ready, a helper spins until {@link #give} hands it over, so every helper started must be
+     * given work or finished ({@link #finish(Helper[], Throwable)} does both). Runs at most once: a helper the pool has
+     * not started when the caller has taken every chunk is closed instead (the caller never waits for a task that has
+     * not started, also when it is itself a pool thread).
      */
     static final class Helper implements Runnable {
         private static final int WAITING = 0;
@@ -505,7 +512,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /**
          * Finishes each helper ({@link #finish()}, giving it nothing to do if it has no work yet), then throws
-         * {@code failed} (the caller's own failure) if not null, else the first helper's failure.
+         * {@code failed} (the caller's own failure) if not null, else the first helper's failure; later failures are
+         * added to it as suppressed.
          */
         static void finish(Helper[] helpers, Throwable failed) {
             Throwable first = failed;
@@ -516,7 +524,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 try {
                     helper.finish();
                 } catch (RuntimeException | Error e) {
-                    first = first == null ? e : first;
+                    if (first == null) {
+                        first = e;
+                    } else if (first != e) {
+                        first.addSuppressed(e);
+                    }
                 }
             }
             if (first instanceof RuntimeException e) {
@@ -999,7 +1011,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     staged(a, at, zf, 0, rows * k);
                     return;
                 }
-                for (int r = 0; r < rows; r++, at += k) { // straight into place, row by row
+                for (int r = 0; r < rows; r++, at += a.rowStride) { // straight into place, row by row
                     a.floats.get(at, zf, r * rowStep, k);
                     staged(a, at, zf, r * rowStep, k);
                 }

@@ -515,7 +515,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         }
         double tailSum = 0;
         double tailDot = 0;
-        for (; c < job.k; c++) { // padding columns count for nothing (e^-inf = 0, a 0 term)
+        for (; c < job.k; c++) { // padding columns are skipped: e^-inf = 0 and a 0 term add nothing
             tailSum += t.floats[base + c];
             tailDot += job.priorTerm[c] * (t.zf[base + c] - max);
         }

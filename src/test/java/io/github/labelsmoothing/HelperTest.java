@@ -111,6 +111,7 @@ class HelperTest {
         AssertionError callerFailure = new AssertionError("caller");
         assertSame(callerFailure, assertThrows(AssertionError.class,
                 () -> CpuSoftmaxXent.Helper.finish(new CpuSoftmaxXent.Helper[] {failingAgain}, callerFailure)));
+        assertSame(helperFailure, callerFailure.getSuppressed()[0], "the helper's failure is kept, suppressed");
     }
 
     private static CpuSoftmaxXent.Helper helper(Runnable work) {
