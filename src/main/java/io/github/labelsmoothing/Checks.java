@@ -49,6 +49,13 @@ final class Checks {
      * @return null if {@code value} is a class index in {@code [0, numClasses)}, else the message naming it
      */
     static String classIndexProblem(double value, long numClasses) {
+        // the common case first (NaN fails it), small enough to inline in the callers' loops: a CPU kernel read 2048
+        // indices in 9.5 us with the whole check called, in 7.8-8.3 with this
+        int index = (int) value;
+        return index == value && index >= 0 && index < numClasses ? null : problem(value, numClasses);
+    }
+
+    private static String problem(double value, long numClasses) {
         if (!Double.isFinite(value)) {
             return "class indices must be finite, got " + value;
         }

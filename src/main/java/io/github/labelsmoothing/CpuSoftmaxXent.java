@@ -531,11 +531,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     }
                 }
             }
-            if (first instanceof RuntimeException e) {
-                throw e;
-            } else if (first != null) {
-                throw (Error) first;
-            }
+            rethrow(first);
         }
 
         /**
@@ -549,7 +545,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             for (int spins = 0; !done; spins++) {
                 pause(spins);
             }
-            Throwable t = failure;
+            rethrow(failure);
+        }
+
+        /** Throws t if not null (a run's failure: a RuntimeException or an Error). */
+        private static void rethrow(Throwable t) {
             if (t instanceof RuntimeException e) {
                 throw e;
             } else if (t != null) {
@@ -1248,14 +1248,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 continue; // ignored entirely, as PyTorch's ignore_index: padding may be anything
             }
             double v = values[i];
-            int c = (int) v;
-            if (c != v || c < 0 || c >= k) { // a whole number in [0, k) needs no further check (NaN fails c == v)
-                String problem = Checks.classIndexProblem(v, k);
-                if (problem != null) {
-                    throw new IllegalArgumentException(problem);
-                }
+            String problem = Checks.classIndexProblem(v, k);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
             }
-            out[i] = c;
+            out[i] = (int) v;
         }
         return out;
     }
