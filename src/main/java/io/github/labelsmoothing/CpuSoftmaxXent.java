@@ -62,12 +62,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      */
     private static final int DENSE_LABELS = 8;
     /**
-     * Rows of a tile of an 'f'-order preOutput (read column by column) at least. A column-major tile (the SIMD
-     * kernel's) takes {@link Array#BULK_MIN} rows, so that each column is one bulk copy straight into place (shorter
-     * columns, copied element by element, cost about as much as the rest of the kernel together); a row-major tile
-     * (the scalar kernel's), which transposes the columns anyway, 16: with 128 its calls were 1.1-1.2x slower. So
-     * is a column-major tile whose {@code BULK_MIN} rows would hold more than {@link #MAX_BULK_TILE} elements (a
-     * language model's K = 32000 would take 30 MB of scratch per array, kept between calls).
+     * Rows of a tile of an 'f'-order preOutput (read column by column, into a column-major tile) at least where
+     * {@link Array#BULK_MIN} rows, which make each column one bulk copy straight into place (shorter columns, copied
+     * element by element, cost about as much as the rest of the kernel together), would hold more than
+     * {@link #MAX_BULK_TILE} elements (a language model's K = 32000 would take 30 MB of scratch per array, kept
+     * between calls).
      */
     private static final int MIN_COLUMN_TILE_ROWS = 16;
     /** Elements of a column-major tile of {@link Array#BULK_MIN} rows at most: 2 MB of doubles (K up to 2048). */
@@ -444,7 +443,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                         if (t.zf == null) {
                             t.g[at] -= entryPart;
                         } else { // computed again in double: the float written has been rounded
-                            double p = ScalarSoftmaxXent.expForFloat(t.zf[at] - t.max[r]) * t.factor[r];
+                            double p = ScalarSoftmaxXent.exp(t.zf[at] - t.max[r]) * t.factor[r];
                             t.floats[at] = (float) (p - t.m[r] * priorTerm[c] - entryPart);
                         }
                     }
@@ -628,6 +627,13 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final float[] floats;
         private double[] doubles;
         /**
+         * A column-major tile's scratch for one column: its logits (then {@code x = z - M}), e^x and labels, at index
+         * 0 (see {@link ScalarSoftmaxXent}).
+         */
+        final double[] column;
+        final double[] columnExp;
+        final double[] columnLabels;
+        /**
          * Logits this run copied into the call's {@link ScoreMemo.Entry}, and label rows it recorded there; counted
          * there once per run.
          */
@@ -666,6 +672,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             loss = new double[capacity];
             factor = new double[capacity];
             floats = new float[size];
+            column = new double[job.rowMajor ? 0 : capacity];
+            columnExp = new double[column.length];
+            columnLabels = new double[column.length];
         }
 
         /** A kept tile of the job's geometry (its scratch is reused as it is), else a new one. */

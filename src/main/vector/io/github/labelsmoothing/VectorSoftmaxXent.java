@@ -404,7 +404,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
             }
             double max = maxes.reduceLanes(VectorOperators.MAX);
             // false for a NaN, an infinity or padding (-inf) in the row: those take the blend
-            boolean inRange = max - mins.reduceLanes(VectorOperators.MIN) < -ScalarSoftmaxXent.EXP_UNDERFLOW;
+            boolean inRange = max - mins.reduceLanes(VectorOperators.MIN) < -EXP_UNDERFLOW;
             DoubleVector sum = DoubleVector.zero(SPECIES);
             DoubleVector dot = sum;
             DoubleVector mass = sum;
@@ -562,20 +562,32 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         }
     }
 
+    static final double LOG2_E = 1.4426950408889634;
+    /** ln 2 split so that {@code n·LN2_HIGH} is exact for the n that occur (fdlibm's constants). */
+    static final double LN2_HIGH = 0.6931471803691238;
+    static final double LN2_LOW = 1.9082149292705877e-10;
     /**
-     * {@code e^x} for {@code x <= 0}, the scalar kernel's polynomials a vector at a time: for float32 logits
-     * ({@code single}) {@link ScalarSoftmaxXent#expForFloat}'s degree 7 (within 1e-8 relative), else
-     * {@link ScalarSoftmaxXent#exp}'s degree 12 (within 3 ulp). Not the JDK's {@code EXP}: a call around which C2
+     * 1.5·2^52: added to {@code x·log2(e)} it rounds it to the nearest integer n (as {@link Math#rint}), which then
+     * sits in the low bits of the sum (two's complement for negative n).
+     */
+    static final double ROUNDING = 0x1.8p52;
+    /** Below this, e^x is subnormal or 0 and counts for nothing next to the row's e^0 = 1. */
+    static final double EXP_UNDERFLOW = -708;
+
+    /**
+     * {@code e^x} for {@code x <= 0}: {@code x = n·ln2 + r}, {@code |r| <= ln2/2}, e^r by its Taylor polynomial in
+     * Estrin's form (for float32 logits, {@code single}, degree 7: within 1e-8 relative; else degree 12: within 3 ulp),
+     * times {@code 2^n}. Not the JDK's {@code EXP}: a call around which C2
      * spills the loop's registers (a row's sums 1.2 against 1.5 ns an element), and whose results change by an ulp
      * when C2 compiles the loop (SVML there, {@link Math#exp} per lane before), so that two calls on the same inputs
      * could differ. {@code inRange}: every x is known to be above {@code EXP_UNDERFLOW} (a row whose logits span less
      * than 708), so the result needs no underflow blend.
      */
     private static DoubleVector exp(DoubleVector x, boolean single, boolean inRange) {
-        DoubleVector shifted = x.fma(ScalarSoftmaxXent.LOG2_E, ScalarSoftmaxXent.ROUNDING); // n in the low bits
-        DoubleVector n = shifted.sub(ScalarSoftmaxXent.ROUNDING);
-        DoubleVector r = n.fma(DoubleVector.broadcast(SPECIES, -ScalarSoftmaxXent.LN2_LOW),
-                n.fma(DoubleVector.broadcast(SPECIES, -ScalarSoftmaxXent.LN2_HIGH), x));
+        DoubleVector shifted = x.fma(LOG2_E, ROUNDING); // n in the low bits
+        DoubleVector n = shifted.sub(ROUNDING);
+        DoubleVector r = n.fma(DoubleVector.broadcast(SPECIES, -LN2_LOW),
+                n.fma(DoubleVector.broadcast(SPECIES, -LN2_HIGH), x));
         DoubleVector r2 = r.mul(r);
         DoubleVector low = r2.fma(r.fma(1.0 / 6, 0.5), r.add(1));
         DoubleVector middle = r2.fma(r.fma(1.0 / 5_040, 1.0 / 720), r.fma(1.0 / 120, 1.0 / 24));
@@ -591,7 +603,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
                     r4.fma(middle, low));
         }
         DoubleVector e = poly.mul(twoToN);
-        return inRange ? e : e.blend(0.0, x.compare(VectorOperators.LE, ScalarSoftmaxXent.EXP_UNDERFLOW)); // NaN stays
+        return inRange ? e : e.blend(0.0, x.compare(VectorOperators.LE, EXP_UNDERFLOW)); // NaN stays
     }
 
     /** Cephes' {@code expf}: ln 2 in two parts, and its polynomial's coefficients (highest degree first). */
@@ -610,7 +622,7 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
      * loss stays within 2.4e-7 relative.
      */
     private static FloatVector expFloat(FloatVector x) {
-        FloatVector shifted = x.fma((float) ScalarSoftmaxXent.LOG2_E, 0x1.8p23f); // n in the low bits
+        FloatVector shifted = x.fma((float) LOG2_E, 0x1.8p23f); // n in the low bits
         FloatVector n = shifted.sub(0x1.8p23f);
         FloatVector r = n.fma(FloatVector.broadcast(FLOATS, -LN2_LOW_FLOAT),
                 n.fma(FloatVector.broadcast(FLOATS, -LN2_HIGH_FLOAT), x));
