@@ -76,43 +76,63 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
         }
     }
 
-    /** {@code Σ_c w[c]·x[base + c]} in four running sums: one waits on each fused multiply-add (4 cycles). */
+    /**
+     * {@code Σ_c w[c]·x[base + c]} in eight running sums: one waits on each fused multiply-add (4 cycles), and C2 keeps
+     * a floating-point reduction in order (eight: 0.40 against 0.51 ns an element with four).
+     */
     private static double dot(double[] w, double[] x, int base, int k) {
         double d0 = 0;
         double d1 = 0;
         double d2 = 0;
         double d3 = 0;
+        double d4 = 0;
+        double d5 = 0;
+        double d6 = 0;
+        double d7 = 0;
         int c = 0;
-        for (; c + 4 <= k; c += 4) {
-            d0 = Math.fma(w[c], x[base + c], d0);
-            d1 = Math.fma(w[c + 1], x[base + c + 1], d1);
-            d2 = Math.fma(w[c + 2], x[base + c + 2], d2);
-            d3 = Math.fma(w[c + 3], x[base + c + 3], d3);
+        for (; c + 8 <= k; c += 8) {
+            int i = base + c;
+            d0 = Math.fma(w[c], x[i], d0);
+            d1 = Math.fma(w[c + 1], x[i + 1], d1);
+            d2 = Math.fma(w[c + 2], x[i + 2], d2);
+            d3 = Math.fma(w[c + 3], x[i + 3], d3);
+            d4 = Math.fma(w[c + 4], x[i + 4], d4);
+            d5 = Math.fma(w[c + 5], x[i + 5], d5);
+            d6 = Math.fma(w[c + 6], x[i + 6], d6);
+            d7 = Math.fma(w[c + 7], x[i + 7], d7);
         }
         for (; c < k; c++) {
             d0 = Math.fma(w[c], x[base + c], d0);
         }
-        return (d0 + d1) + (d2 + d3);
+        return ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7));
     }
 
-    /** {@code Σ a[from..from+k)} in four running sums. */
+    /** {@code Σ a[from..from+k)} in eight running sums (0.29 against 0.43 ns an element with four). */
     private static double sum(double[] a, int from, int k) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
         double s3 = 0;
+        double s4 = 0;
+        double s5 = 0;
+        double s6 = 0;
+        double s7 = 0;
         int i = from;
         int end = from + k;
-        for (; i + 4 <= end; i += 4) {
+        for (; i + 8 <= end; i += 8) {
             s0 += a[i];
             s1 += a[i + 1];
             s2 += a[i + 2];
             s3 += a[i + 3];
+            s4 += a[i + 4];
+            s5 += a[i + 5];
+            s6 += a[i + 6];
+            s7 += a[i + 7];
         }
         for (; i < end; i++) {
             s0 += a[i];
         }
-        return (s0 + s1) + (s2 + s3);
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /** A row's dot and mass with a label tile, x in {@code g}: two running sums of each. */
