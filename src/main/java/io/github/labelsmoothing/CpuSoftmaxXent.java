@@ -44,13 +44,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      * from {@link #PARALLEL_THRESHOLD} on). Measured on 2 shared, busy cores (JMH, {@code LossBenchmark}, two rounds):
      * at [2048,10] (20K elements) the SIMD kernel's sequential calls were 1.2-1.35x faster than two threads (170-180
      * vs 205-230 us a score-and-gradient pair), waking a pool thread costing more than it saves there. The scalar
-     * kernel keeps its own limit: its sequential [2048,10] calls gave 400-480 us, but at a higher load than its
-     * parallel ones (250-370 us), so not shown faster.
+     * kernel keeps its own limit (below).
      */
     static final long VECTOR_PARALLEL_THRESHOLD = 65_536;
     /**
      * The scalar kernel's: measured on 2 shared, busy cores (300-400 calls of the gradient), at 5K elements the
      * parallel minimum was slower (113 vs 87 us), from 10-20K it was 1.2-1.5x faster ([2048,10]: 210 vs 261 us).
+     * Measured again on the vectorised scalar kernel (score-and-gradient pairs): [2048,10] 1.1-1.3x faster in parallel
+     * (149-169 against 164-198 us), [4096,10] 1.2-1.4x.
      */
     static final long PARALLEL_THRESHOLD = 16_384;
     private static final int MAX_TILE_ROWS = 64;
@@ -682,7 +683,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             for (SoftReference<Tile> ref; (ref = FREE.pollFirst()) != null; ) {
                 Tile kept = ref.get();
                 if (kept != null && kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
-                        && kept.rowStep == (job.rowMajor ? job.paddedK : 1) && (kept.zf != null) == job.floatTile) {
+                        && kept.rowStep == (job.rowMajor ? job.paddedK : 1)
+                        && kept.colStep == (job.rowMajor ? 1 : job.tileRows) // at K = 1 both layouts step rows by 1
+                        && (kept.zf != null) == job.floatTile) {
                     kept.job = job;
                     kept.stagedLogits = 0;
                     kept.recordedLabelRows = 0;

@@ -308,6 +308,23 @@ class CpuSoftmaxXentTest {
         assertMatchesHand(idx, true, z, null, 0, null, null);
     }
 
+    /**
+     * Scratch tiles are kept between calls by geometry: at K = 1 a row-major tile steps rows by 1 as a column-major one
+     * does, and a call of one layout must not take the other's (a column-major call took a row-major tile without its
+     * column scratch and failed). A 'c' call, then a column of an 'f' array (strides [1, 10]), then 'c' again.
+     */
+    @Test
+    void aTileKeptFromOneLayoutServesNoCallOfTheOtherAtOneClass() {
+        Nd4j.getRandom().setSeed(47);
+        INDArray labels = Nd4j.ones(DataType.DOUBLE, 10, 1);
+        INDArray rowMajor = Nd4j.rand(DataType.DOUBLE, 10, 1).muli(6).subi(3);
+        INDArray column = Nd4j.rand(DataType.DOUBLE, 10, 10).dup('f').get(all(), interval(3, 4));
+        assertEquals(10, column.stride(1), "a column of an 'f' array: rows contiguous, a class 10 elements apart");
+        for (INDArray z : List.of(rowMajor, column, rowMajor)) {
+            assertMatchesHand(labels, false, z, null, 0.1, null, null);
+        }
+    }
+
     // ---- layouts ------------------------------------------------------------------------------------------------
 
     static Stream<Arguments> layouts() {
