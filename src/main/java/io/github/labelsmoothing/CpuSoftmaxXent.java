@@ -114,6 +114,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         return false;
     }
 
+    /**
+     * The prior's terms as the kernel's loops read them, laid out once per call ({@link Job#priorRows}); none by
+     * default.
+     */
+    double[] priorRows(Job job) {
+        return null;
+    }
+
     /** Whether tiles of K classes are laid out row by row; {@code rowsContiguous}: preOutput's rows are. */
     abstract boolean rowMajor(int k, boolean rowsContiguous);
 
@@ -272,6 +280,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final double[] priorTerm;
         /** {@code Σ_k s·w_k·prior_k}. */
         final double priorMass;
+        /** {@link #priorTerm} as the kernel lays it out for its loops ({@link CpuSoftmaxXent#priorRows}), or null. */
+        final double[] priorRows;
         /**
          * Whether {@link #priorTerm} is non-zero in every class (s > 0, no 0 weight or prior entry): {@code priorTerm·x}
          * then needs no guard against 0·-inf there (padding columns, whose term is 0, still do).
@@ -323,6 +333,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 mass += priorTerm[c];
             }
             priorMass = mass;
+            priorRows = kernel.priorRows(this);
             priorInEveryClass = Arrays.stream(priorTerm, 0, k).allMatch(term -> term != 0);
             weighted = in.classWeights() != null;
             chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), tileRows);

@@ -251,6 +251,23 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
         t.mass[r] = mass;
     }
 
+    /**
+     * A row-major tile's prior terms repeated row by row, for the gradient: C2 (JDK 17) vectorizes a loop whose arrays
+     * are indexed alike, not {@code g[base + c]} beside {@code priorTerm[c]} (0.09 against 0.43 ns an element at
+     * K = 1000).
+     */
+    @Override
+    double[] priorRows(Job job) {
+        if (!job.rowMajor) {
+            return null;
+        }
+        double[] rows = new double[job.tileRows * job.k];
+        for (int r = 0; r < job.tileRows; r++) {
+            System.arraycopy(job.priorTerm, 0, rows, r * job.k, job.k);
+        }
+        return rows;
+    }
+
     @Override
     void gradient(Tile t, Job job) {
         if (job.rowMajor) {
@@ -259,13 +276,14 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
             double[] y = t.y;
             double[] scale = job.labelScale;
             double[] prior = job.priorTerm;
+            double[] priors = job.priorRows;
             for (int r = 0; r < t.rows; r++) {
                 double factor = t.factor[r];
                 double m = t.m[r];
                 int base = r * k;
                 if (y == null) {
-                    for (int c = 0; c < k; c++) {
-                        g[base + c] = g[base + c] * factor - m * prior[c];
+                    for (int i = base; i < base + k; i++) {
+                        g[i] = g[i] * factor - m * priors[i];
                     }
                 } else {
                     for (int c = 0; c < k; c++) {
