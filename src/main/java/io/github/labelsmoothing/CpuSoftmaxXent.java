@@ -106,6 +106,19 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         return false;
     }
 
+    /** Columns of a row-major float tile are padded to a multiple of this (a vector's float lanes). */
+    int floatLanes() {
+        return 2 * lanes();
+    }
+
+    /**
+     * Whether the subclass computes a float tile's e^x in double, in {@link Tile#g} (else in float, in
+     * {@link Tile#floats}); either way the gradient ends in {@link Tile#floats}.
+     */
+    boolean floatTileExps() {
+        return false;
+    }
+
     /**
      * Whether class indices of K classes are laid out as a label tile, as dense labels are below
      * {@link #ENTRY_CLASSES}; else kept as entries (one per row, its terms added in scalar arithmetic).
@@ -264,8 +277,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * ({@link CpuSoftmaxXent#floatTiles}): row-major tiles of a 'c'-order block of rows, column-major ones of an
          * 'f'-order preOutput, read straight into place. A column-major double tile of 128 rows is 1 MB per array at
          * K = 1000: widening the logits into it, writing e^x there and narrowing the gradient from it were half of a
-         * gradient call, traffic beyond the L2 cache. A float tile keeps e^x and then the gradient as floats in
-         * {@link Tile#floats}, half the size.
+         * gradient call, traffic beyond the L2 cache. A float tile keeps its gradient as floats in {@link Tile#floats},
+         * half the size, and its e^x there too, or in double in {@link Tile#g} ({@link CpuSoftmaxXent#floatTileExps}).
          */
         final boolean floatTile;
         final int tileRows;
@@ -313,7 +326,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             floatTile = z.floats != null && kernel.floatTiles(k, rowMajor) && (rowMajor
                     ? z.colStride == 1 && (z.rowStride == k || n == 1) : z.rowStride == 1);
             int lanes = kernel.lanes();
-            paddedK = rowMajor ? roundUp(k, floatTile ? 2 * lanes : lanes) : k; // a float tile's rows: whole vectors
+            paddedK = rowMajor ? roundUp(k, floatTile ? kernel.floatLanes() : lanes) : k; // whole vectors
             int fitting = Math.min(MAX_TILE_ROWS, TILE_ELEMENTS / paddedK);
             boolean bulkColumns = !rowMajor && (long) Array.BULK_MIN * k <= MAX_BULK_TILE;
             int rows = z.rowStride == 1 ? Math.max(bulkColumns ? Array.BULK_MIN : MIN_COLUMN_TILE_ROWS, fitting)
@@ -455,7 +468,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                         if (t.zf == null) {
                             t.g[at] -= entryPart;
                         } else { // computed again in double: the float written has been rounded
-                            double p = ScalarSoftmaxXent.exp(t.zf[at] - t.max[r]) * t.factor[r];
+                            double p = ScalarSoftmaxXent.exp(t.zf[at] - t.max[r], true) * t.factor[r];
                             t.floats[at] = (float) (p - t.m[r] * priorTerm[c] - entryPart);
                         }
                     }
@@ -603,8 +616,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** The logits, or null in a float tile ({@link #zf}). */
         final double[] z;
         /**
-         * A {@link Job#floatTile}'s logits, else null; its e^x and then its gradient are computed into
-         * {@link #floats}.
+         * A {@link Job#floatTile}'s logits, else null; its gradient is computed into {@link #floats}, its e^x there too
+         * or into {@link #g}.
          */
         final float[] zf;
         /** A float tile's row maxima, as floats. */
@@ -625,6 +638,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final int[] entryClass;
         final double[] entryValue;
         final double[] m;
+        /** e^x and then the gradient; a float tile's e^x only where {@link CpuSoftmaxXent#floatTileExps}, else null. */
         final double[] g;
         final double[] max;
         final double[] sum;
@@ -662,7 +676,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             z = job.floatTile ? null : new double[size];
             zf = job.floatTile ? new float[size] : null;
             maxFloats = job.floatTile ? new float[capacity] : null;
-            g = job.floatTile ? null : new double[size];
+            g = job.floatTile && !job.kernel.floatTileExps() ? null : new double[size];
             if (job.paddedK > job.k) { // padding columns: e^(-inf) = 0 and a 0 target, so they count for nothing
                 for (int r = 0; r < capacity; r++) {
                     if (zf != null) {
