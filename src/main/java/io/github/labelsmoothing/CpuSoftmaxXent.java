@@ -467,9 +467,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                         double entryPart = t.m[r] * labelScale[c] * t.entryValue[e];
                         if (t.zf == null) {
                             t.g[at] -= entryPart;
-                        } else { // computed again in double: the float written has been rounded
-                            double p = ScalarSoftmaxXent.exp(t.zf[at] - t.max[r], true) * t.factor[r];
-                            t.floats[at] = (float) (p - t.m[r] * priorTerm[c] - entryPart);
+                        } else { // from e^x in double: the float written has been rounded
+                            double ex = kernel.floatTileExps() ? t.g[at]
+                                    : ScalarSoftmaxXent.exp(t.zf[at] - t.max[r], true);
+                            t.floats[at] = (float) (ex * t.factor[r] - t.m[r] * priorTerm[c] - entryPart);
                         }
                     }
                 }

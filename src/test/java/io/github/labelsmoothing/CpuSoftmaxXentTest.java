@@ -235,6 +235,26 @@ class CpuSoftmaxXentTest {
         assertMatchesHand(labels, sparse, z, null, 0.1, null, prior);
     }
 
+    /**
+     * Rows whose largest logit, 900 above the rest, is in their last class or their first: a shift by anything less
+     * than the true max overflows e^x (softmax is shift-invariant, so a max a little off would go unseen). Every tile
+     * layout: K = 10 and 1000, 'c' and 'f' order, 130 rows (bulk column reads).
+     */
+    @ParameterizedTest(name = "{0} sparse={1} {2}")
+    @MethodSource("typesLabelFormsAndOrders")
+    void theLargestLogitInTheFirstOrLastClassSetsTheShift(DataType type, boolean sparse, char order) {
+        for (int k : new int[] {10, 1000}) {
+            int n = 130;
+            INDArray z = logits(type, n, k, 0, 42);
+            for (int r = 0; r < n; r += 2) {
+                int c = r % 4 == 0 ? k - 1 : 0;
+                z.putScalar(r, c, z.getDouble(r, c) + 900);
+            }
+            INDArray idx = indices(n, k, DataType.INT32);
+            assertMatchesHand(sparse ? idx : oneHot(idx, k, type), sparse, z.dup(order), null, 0.1, null, null);
+        }
+    }
+
     static Stream<Arguments> typesLabelFormsAndOrders() {
         return Stream.of(DataType.FLOAT, DataType.DOUBLE).flatMap(type -> Stream.of(true, false).flatMap(
                 sparse -> Stream.of(Arguments.of(type, sparse, 'c'), Arguments.of(type, sparse, 'f'))));
