@@ -194,6 +194,51 @@ final class VectorSoftmaxXent extends CpuSoftmaxXent {
         super.narrow(src, off + whole, dst, to + whole, len - whole);
     }
 
+    /**
+     * A vector of floats' rows at a time, class by class, by gathers (a 'c'-order [2048,10] call's transposes: 0.33
+     * against 0.70 ns an element); the rows after the last whole vector one by one.
+     */
+    @Override
+    void transposeIn(float[] src, int srcRow, double[] dst, int dstCol, int from, int rows, int k) {
+        int whole = from + FLOATS.loopBound(rows - from);
+        int[] rowStarts = rowStarts(srcRow);
+        for (int r0 = from; r0 < whole; r0 += FLOAT_LANES) {
+            for (int c = 0; c < k; c++) {
+                FloatVector v = FloatVector.fromArray(FLOATS, src, r0 * srcRow + c, rowStarts, 0);
+                half(v, 0).intoArray(dst, c * dstCol + r0);
+                half(v, 1).intoArray(dst, c * dstCol + r0 + LANES);
+            }
+        }
+        super.transposeIn(src, srcRow, dst, dstCol, whole, rows, k);
+    }
+
+    /**
+     * A column-major tile a vector of floats' rows at a time, class by class, by scatters (0.51 against 0.73 ns an
+     * element at K = 10); a row-major tile, and the rows after the last whole vector, as the scalar kernel does.
+     */
+    @Override
+    void placeRounded(double[] src, int srcRow, int srcCol, float[] dst, int from, int rows, int k) {
+        int whole = srcRow == 1 ? from + FLOATS.loopBound(rows - from) : from;
+        int[] rowStarts = rowStarts(k);
+        for (int r0 = from; r0 < whole; r0 += FLOAT_LANES) {
+            for (int c = 0; c < k; c++) {
+                int at = c * srcCol + r0;
+                join(DoubleVector.fromArray(SPECIES, src, at), DoubleVector.fromArray(SPECIES, src, at + LANES))
+                        .intoArray(dst, r0 * k + c, rowStarts, 0);
+            }
+        }
+        super.placeRounded(src, srcRow, srcCol, dst, whole, rows, k);
+    }
+
+    /** Offsets of a vector of floats' rows in a row-major block of rows {@code step} apart. */
+    private static int[] rowStarts(int step) {
+        int[] starts = new int[FLOAT_LANES];
+        for (int i = 0; i < FLOAT_LANES; i++) {
+            starts[i] = i * step;
+        }
+        return starts;
+    }
+
     /** The low ({@code part} 0) or high (1) half of a vector of floats, widened. */
     private static DoubleVector half(FloatVector v, int part) {
         return (DoubleVector) v.convertShape(VectorOperators.F2D, SPECIES, part);
