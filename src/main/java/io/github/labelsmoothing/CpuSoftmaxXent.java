@@ -682,8 +682,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final double[] loss;
         final double[] factor;
         /**
-         * Staging for bulk copies: FLOAT buffers are read into it, transposes go through it; a float tile's e^x and
-         * then its gradient, in the tile's layout.
+         * Staging for bulk copies: FLOAT buffers are read into it, transposes go through it; a float tile's gradient in
+         * the tile's layout, and before it the SIMD kernel's e^x (the scalar kernel's column maxima's scratch).
          */
         final float[] floats;
         private double[] doubles;
@@ -745,7 +745,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 if (kept != null && kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
                         && kept.rowStep == (job.rowMajor ? job.paddedK : 1)
                         && kept.colStep == (job.rowMajor ? 1 : job.tileRows) // at K = 1 both layouts step rows by 1
-                        && (kept.zf != null) == job.floatTile) {
+                        && (kept.zf != null) == job.floatTile
+                        && (kept.g != null) == (!job.floatTile || job.kernel.floatTileExps())) { // kernels share the pool
                     kept.job = job;
                     kept.stagedLogits = 0;
                     kept.recordedLabelRows = 0;

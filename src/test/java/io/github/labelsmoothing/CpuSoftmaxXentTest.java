@@ -345,6 +345,28 @@ class CpuSoftmaxXentTest {
         }
     }
 
+    /**
+     * Scratch tiles are kept in one pool for both kernels: a float tile the SIMD kernel kept (no double scratch: its
+     * e^x is in float) must not serve the scalar kernel's call of the same geometry (whose float tiles hold e^x in
+     * double; it failed with a NullPointerException). FLOAT [256,1008] (K used by no other test, so the other kernel
+     * makes its own tiles; a whole number of vectors, so 'c' tiles match at every width) in 'f' and 'c' order: the
+     * other kernels first, then this one.
+     */
+    @Test
+    void aTileKeptByOneKernelServesAnotherOnlyWithTheScratchItNeeds() {
+        for (char order : new char[] {'f', 'c'}) {
+            INDArray z = logits(DataType.FLOAT, 256, 1008, 0, 48).dup(order);
+            INDArray idx = indices(256, 1008, DataType.INT32);
+            SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(idx, true, z, null, 0.1, null, null);
+            for (SoftmaxXent other : Kernels.all()) {
+                if (other != kernel) {
+                    other.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT);
+                }
+            }
+            assertMatchesHand(idx, true, z, null, 0.1, null, null);
+        }
+    }
+
     // ---- layouts ------------------------------------------------------------------------------------------------
 
     static Stream<Arguments> layouts() {
