@@ -745,8 +745,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 if (kept != null && kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
                         && kept.rowStep == (job.rowMajor ? job.paddedK : 1)
                         && kept.colStep == (job.rowMajor ? 1 : job.tileRows) // at K = 1 both layouts step rows by 1
-                        && (kept.zf != null) == job.floatTile
-                        && (kept.g != null) == (!job.floatTile || job.kernel.floatTileExps())) { // kernels share the pool
+                        && (kept.zf != null) == job.floatTile // and the scratch of the job's kernel (they share)
+                        && (kept.g != null) == (!job.floatTile || job.kernel.floatTileExps())) {
                     kept.job = job;
                     kept.stagedLogits = 0;
                     kept.recordedLabelRows = 0;
@@ -1073,7 +1073,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * The tile's rows of a FLOAT preOutput ({@link Job#floatTile}) into {@link #zf}: a 'c'-order block in one
          * bulk read, or row by row straight into a tile that pads its rows (a read of the block and a copy of each row
          * into place was a quarter slower); an 'f'-order preOutput column by column (each column's run in bulk when
-         * long enough, see {@link Array#BULK_MIN}). Each run is staged for the memo.
+         * long enough, see {@link Array#BULK_MIN}). Each bulk run is staged for the memo (a kept call with shorter runs
+         * has its logits copied whole instead).
          */
         private void readFloats(Array a, int start) {
             int k = job.k;

@@ -20,7 +20,7 @@ class ScalarSoftmaxXentTest {
 
     @Test
     void expIsExactAtItsEdges() {
-        assertEquals(1.0, ScalarSoftmaxXent.exp(0.0, false), "e^0 is exactly 1: the row's maximum contributes exactly 1");
+        assertEquals(1.0, ScalarSoftmaxXent.exp(0.0, false), "e^0 is exactly 1: a row's maximum contributes exactly 1");
         assertEquals(1.0, ScalarSoftmaxXent.exp(-0.0, false));
         assertEquals(0.0, ScalarSoftmaxXent.exp(Double.NEGATIVE_INFINITY, false));
         assertTrue(Double.isNaN(ScalarSoftmaxXent.exp(Double.NaN, false)));
