@@ -918,8 +918,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             return i;
         }
 
-        /** Scratch for transposes, allocated when first needed. */
-        private double[] doubles() {
+        /**
+         * Scratch for transposes, allocated when first needed; free between the reads and the write-back, when the
+         * scalar kernel keeps {@code x = z - M} there.
+         */
+        double[] doubles() {
             if (doubles == null) {
                 doubles = new double[capacity * paddedK];
             }

@@ -28,9 +28,9 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
     /**
      * Tiles of FLOAT logits keep them as floats ({@link Job#floatTile}): C2 (JDK 17) does not vectorize a conversion
      * between float and double (0.34 ns an element), so each conversion is folded into a pass that is needed anyway.
-     * A row-major tile's rows are widened into {@code g} as their max is found (0.44 ns an element against 0.34 + 0.41
-     * in two passes); a column-major tile's maxima are found in float and its columns widened into the column scratch
-     * in place of a copy. e^x stays in double in {@code g} ({@link #floatTileExps}); the gradient is rounded into
+     * A row-major tile's rows are widened into the scratch for x as their max is found (0.44 ns an element against
+     * 0.34 + 0.41 in two passes); a column-major tile's maxima are found in float and its columns widened into the
+     * column scratch in place of a copy. e^x stays in double in {@code g} ({@link #floatTileExps}); the gradient is rounded into
      * {@link Tile#floats} as it is computed.
      */
     @Override
@@ -69,31 +69,32 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
     }
 
     /**
-     * Row by row: the max, {@code x = z - M} into {@code g} and the row's dot and mass; then e^x over the whole tile in
-     * one loop (rows of K = 10 are too short for vectors), then the sums.
+     * Row by row: the max and {@code x = z - M} into the tile's scratch ({@link Tile#doubles}), with a label tile the
+     * labels' share of the row's dot and its mass; then e^x into {@code g} over the whole tile in one loop (rows of
+     * K = 10 are too short for vectors); then each row's sum and the prior's share of its dot in one loop
+     * ({@link #priorTermsAndSum}).
      */
     private static void rowSums(Tile t, Job job) {
         int k = job.k;
-        double[] g = t.g;
-        double[] z = t.zf == null ? t.z : g; // a float tile's rows are widened into g
-        boolean single = job.z.floats != null;
+        double[] x = t.doubles();
+        double[] z = t.zf == null ? t.z : x; // a float tile's rows are widened into x
         for (int r = 0; r < t.rows; r++) {
             int base = r * k;
-            double max = t.zf == null ? max(z, base, k) : widenedMax(t.zf, g, base, k);
+            double max = t.zf == null ? max(z, base, k) : widenedMax(t.zf, x, base, k);
             for (int i = base; i < base + k; i++) {
-                g[i] = z[i] - max;
+                x[i] = z[i] - max;
             }
             t.max[r] = max;
-            if (t.y == null) {
-                t.dot[r] = dot(job.priorTerm, g, base, k);
-                t.mass[r] = 0;
+            if (t.y != null) {
+                labelTerms(t, job, x, base, r);
             } else {
-                labelTerms(t, job, base, r);
+                t.dot[r] = 0;
+                t.mass[r] = 0;
             }
         }
-        expInPlace(g, t.rows * k, single);
+        exp(x, t.g, t.rows * k, job.z.floats != null);
         for (int r = 0; r < t.rows; r++) {
-            t.sum[r] = sum(g, r * k, k);
+            priorTermsAndSum(t, job.priorTerm, x, r * k, r);
         }
     }
 
@@ -107,22 +108,24 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
         return max;
     }
 
-    /** {@link #max} of {@code z[base..base+k)} as it widens them into {@code g} (see {@link #floatTiles}). */
-    private static double widenedMax(float[] z, double[] g, int base, int k) {
+    /** {@link #max} of {@code z[base..base+k)} as it widens them into {@code x} (see {@link #floatTiles}). */
+    private static double widenedMax(float[] z, double[] x, int base, int k) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = base; i < base + k; i++) {
             double v = z[i];
-            g[i] = v;
+            x[i] = v;
             max = v > max ? v : max;
         }
         return max;
     }
 
     /**
-     * {@code Σ_c w[c]·x[base + c]} in eight running sums: one waits on each fused multiply-add (4 cycles), and C2 keeps
-     * a floating-point reduction in order (eight: 0.40 against 0.51 ns an element with four).
+     * Adds {@code Σ_c w[c]·x[base + c]} to row r's dot and sets its {@code sum = Σ_c g[base + c]} (its e^x), in one
+     * loop with eight running sums of each: one waits on each add (4 cycles), and C2 keeps a floating-point reduction
+     * in order (eight: 0.40 against 0.51 ns an element with four; the two sums in one loop 0.51 against 0.70 in two).
      */
-    private static double dot(double[] w, double[] x, int base, int k) {
+    private static void priorTermsAndSum(Tile t, double[] w, double[] x, int base, int r) {
+        double[] e = t.g;
         double d0 = 0;
         double d1 = 0;
         double d2 = 0;
@@ -131,6 +134,15 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
         double d5 = 0;
         double d6 = 0;
         double d7 = 0;
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        double s4 = 0;
+        double s5 = 0;
+        double s6 = 0;
+        double s7 = 0;
+        int k = t.k;
         int c = 0;
         for (; c + 8 <= k; c += 8) {
             int i = base + c;
@@ -142,45 +154,26 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
             d5 = Math.fma(w[c + 5], x[i + 5], d5);
             d6 = Math.fma(w[c + 6], x[i + 6], d6);
             d7 = Math.fma(w[c + 7], x[i + 7], d7);
+            s0 += e[i];
+            s1 += e[i + 1];
+            s2 += e[i + 2];
+            s3 += e[i + 3];
+            s4 += e[i + 4];
+            s5 += e[i + 5];
+            s6 += e[i + 6];
+            s7 += e[i + 7];
         }
         for (; c < k; c++) {
             d0 = Math.fma(w[c], x[base + c], d0);
+            s0 += e[base + c];
         }
-        return ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7));
+        t.dot[r] += ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7));
+        t.sum[r] = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
-    /** {@code Σ a[from..from+k)} in eight running sums (0.29 against 0.43 ns an element with four). */
-    private static double sum(double[] a, int from, int k) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        double s4 = 0;
-        double s5 = 0;
-        double s6 = 0;
-        double s7 = 0;
-        int i = from;
-        int end = from + k;
-        for (; i + 8 <= end; i += 8) {
-            s0 += a[i];
-            s1 += a[i + 1];
-            s2 += a[i + 2];
-            s3 += a[i + 3];
-            s4 += a[i + 4];
-            s5 += a[i + 5];
-            s6 += a[i + 6];
-            s7 += a[i + 7];
-        }
-        for (; i < end; i++) {
-            s0 += a[i];
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
-    }
-
-    /** A row's dot and mass with a label tile, x in {@code g}: two running sums of each. */
-    private static void labelTerms(Tile t, Job job, int base, int r) {
+    /** The labels' share of a row's dot, {@code Σ (1-s)·w·y·x}, and its mass: two running sums of each. */
+    private static void labelTerms(Tile t, Job job, double[] x, int base, int r) {
         double[] scale = job.labelScale;
-        double[] prior = job.priorTerm;
         double d0 = 0;
         double d1 = 0;
         double m0 = 0;
@@ -191,13 +184,13 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
             double part1 = scale[c + 1] * t.y[base + c + 1];
             m0 += part0;
             m1 += part1;
-            d0 = Math.fma(part0 + prior[c], t.g[base + c], d0);
-            d1 = Math.fma(part1 + prior[c + 1], t.g[base + c + 1], d1);
+            d0 = Math.fma(part0, x[base + c], d0);
+            d1 = Math.fma(part1, x[base + c + 1], d1);
         }
         if (c < job.k) {
             double part = scale[c] * t.y[base + c];
             m0 += part;
-            d0 = Math.fma(part + prior[c], t.g[base + c], d0);
+            d0 = Math.fma(part, x[base + c], d0);
         }
         t.dot[r] = d0 + d1;
         t.mass[r] = m0 + m1;
@@ -417,17 +410,17 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
     }
 
     /**
-     * {@code e^x} of every element of {@code a[0..n)}, in place: {@link #expClampedSingle} for FLOAT logits
-     * ({@code single}), else {@link #expClamped}.
+     * {@code e[i] = e^x[i]} for i in [0, n): {@link #expClampedSingle} for FLOAT logits ({@code single}), else
+     * {@link #expClamped}.
      */
-    private static void expInPlace(double[] a, int n, boolean single) {
+    private static void exp(double[] x, double[] e, int n, boolean single) {
         if (single) {
             for (int i = 0; i < n; i++) {
-                a[i] = expClampedSingle(a[i]);
+                e[i] = expClampedSingle(x[i]);
             }
         } else {
             for (int i = 0; i < n; i++) {
-                a[i] = expClamped(a[i]);
+                e[i] = expClamped(x[i]);
             }
         }
     }
