@@ -202,7 +202,7 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
      * vectorizes a loop only if its arrays are indexed alike ({@code max[r]} beside {@code z[c·rows + r]} is not;
      * the loops ran 3-5x slower).
      */
-    private static void columnSums(Tile t, Job job) {
+    private void columnSums(Tile t, Job job) {
         int rows = t.capacity;
         double[] x = t.column;
         double[] e = t.columnExp;
@@ -216,7 +216,7 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
             if (t.zf == null) {
                 System.arraycopy(t.z, c * rows, x, 0, rows);
             } else {
-                widen(t.zf, c * rows, x, rows);
+                widen(t.zf, c * rows, x, 0, rows);
             }
             if (single) {
                 for (int r = 0; r < rows; r++) {
@@ -244,7 +244,7 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
      * arithmetic (its columns copied into the front of {@link Tile#floats}, free until the gradient), which needs no
      * widening. NaN is kept: the row is then computed exactly.
      */
-    private static void columnMaxima(Tile t, Job job) {
+    private void columnMaxima(Tile t, Job job) {
         int rows = t.capacity;
         if (t.zf == null) {
             double[] x = t.column;
@@ -267,14 +267,7 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
                 max[r] = Math.max(max[r], x[r]);
             }
         }
-        widen(max, 0, t.max, rows);
-    }
-
-    /** {@code to[0..len) = from[at..at+len)}, widened. */
-    private static void widen(float[] from, int at, double[] to, int len) {
-        for (int i = 0; i < len; i++) {
-            to[i] = from[at + i];
-        }
+        widen(max, 0, t.max, 0, rows);
     }
 
     /** A column's terms without a label tile (x and e^x in the column scratch): the sums and the prior's dots. */
