@@ -14,13 +14,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 abstract class BeforeLossListener extends BaseTrainingListener {
 
-    /** Calls {@link #beforeLoss(Model)}. */
+    /** Sets this iteration's loss on the model's heads (DL4J calls it after the forward pass, before the loss). */
     @Override
     public final void onForwardPass(Model model, List<INDArray> activations) {
         beforeLoss(model);
     }
 
-    /** Calls {@link #beforeLoss(Model)}. */
+    /** Sets this iteration's loss on the model's heads (DL4J calls it after the forward pass, before the loss). */
     @Override
     public final void onForwardPass(Model model, Map<String, INDArray> activations) {
         beforeLoss(model);
