@@ -30,8 +30,8 @@ final class ScalarSoftmaxXent extends CpuSoftmaxXent {
      * between float and double (0.34 ns an element), so each conversion is folded into a pass that is needed anyway.
      * A row-major tile's rows are widened into the scratch for x as their max is found (0.44 ns an element against
      * 0.34 + 0.41 in two passes); a column-major tile's maxima are found in float and its columns widened into the
-     * column scratch in place of a copy. e^x stays in double in {@code g} ({@link #floatTileExps}); the gradient is rounded into
-     * {@link Tile#floats} as it is computed.
+     * column scratch in place of a copy. e^x stays in double in {@code g} ({@link #floatTileExps}); the gradient is
+     * rounded into {@link Tile#floats} as it is computed.
      */
     @Override
     boolean floatTiles(int k, boolean rowMajor) {
