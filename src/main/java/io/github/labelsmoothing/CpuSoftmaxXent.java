@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.OptionalDouble;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -28,9 +29,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * as a list of entries whose share of the sums and of the gradient is added per entry, not laid out as a tile.
  *
  * <p>Takes FLOAT and DOUBLE preOutput in any 2D layout. Large batches run in parallel over fixed row chunks whose
- * partial sums are added in chunk order, so the result does not depend on the thread count. Thread-safe; what it
- * keeps between calls changes no result: finished runs' scratch tiles (never shared by two runs at once), and a
- * gradient call's summed loss for a score call on byte-for-byte the same inputs ({@link ScoreMemo}).
+ * partial sums are added in chunk order, or (FLOAT 'f'-order logits of many classes) over two column blocks whose
+ * row sums are merged in block order ({@link Job#runBlocks}), so the result does not depend on the thread count.
+ * Thread-safe; what it keeps between calls changes no result: finished runs' scratch tiles (never shared by two runs at
+ * once), and a gradient call's summed loss for a score call on byte-for-byte the same inputs ({@link ScoreMemo}).
  */
 abstract class CpuSoftmaxXent implements SoftmaxXent {
     /**
@@ -55,6 +57,15 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
      */
     static final long PARALLEL_THRESHOLD = 16_384;
     private static final int MAX_TILE_ROWS = 64;
+    /**
+     * Column blocks of a call that runs in blocks: two, one per thread of a 2-core machine (fixed, so that the result
+     * does not depend on the thread count). At [256,1000] four blocks were slower (a pool thread starting late leaves
+     * the caller three of them), and so were blocks of 256 classes or fewer in the SIMD kernel, whose tiles of so few
+     * classes hold doubles.
+     */
+    static final int BLOCKS = 2;
+    /** Elements of a call run in column blocks at most: all its tiles are held at once, until the rows' sums merge. */
+    private static final long MAX_BLOCK_ELEMENTS = 1 << 19;
     /** Elements of a tile, up to the limits below: the tile's scratch arrays stay in the L1/L2 caches. */
     private static final int TILE_ELEMENTS = 2_048;
     /**
@@ -81,9 +92,23 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
     /** The summed losses of this kernel's latest gradient calls, for the score calls that follow. */
     private final ScoreMemo memo = new ScoreMemo();
 
+    /** Calls run in column blocks, and those a non-finite logit sent to row chunks ({@link Job#runBlocks}). */
+    private final LongAdder blockCalls = new LongAdder();
+    private final LongAdder blockFallbacks = new LongAdder();
+
     /** Test-only: the kernel's {@link ScoreMemo}. */
     ScoreMemo memo() {
         return memo;
+    }
+
+    /** Test-only: calls run in column blocks so far. */
+    long blockCalls() {
+        return blockCalls.sum();
+    }
+
+    /** Test-only: calls in column blocks whose rows went to row chunks (an infinite or NaN logit) so far. */
+    long blockFallbacks() {
+        return blockFallbacks.sum();
     }
 
     /** From this many elements on a call runs in parallel chunks. */
@@ -346,6 +371,20 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         /** Rows of a chunk (whole tiles), and the chunks. */
         final int chunkRows;
         final int chunks;
+        /**
+         * Column blocks the call runs in ({@link #runBlocks}), 0 for row chunks; a block's own job (of its columns)
+         * has none.
+         */
+        final int blocks;
+        /** The element of {@link #z} that index 0 of the memo entry's copy is ({@link Tile#staged}). */
+        final int stageOffset;
+        /** Whether the tiles record one-hot label rows in {@link #kept} (a column block's job does not). */
+        final boolean recordsLabels;
+        /**
+         * Whether {@link #tile} writes the gradient (a column block's job sums its tiles only: its gradient waits for
+         * the merge of the rows' sums, {@link #runBlocks}).
+         */
+        final boolean writes;
         /** The outputs, set by {@link #run} (its helpers see them through {@link Helper#give}). */
         Array rowLoss;
         Array g;
@@ -372,21 +411,91 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             this.mask = mask;
             labelScale = new double[paddedK];
             priorTerm = new double[paddedK];
-            double mass = 0;
             for (int c = 0; c < k; c++) {
                 double w = in.classWeights() == null ? 1 : in.classWeights()[c];
                 labelScale[c] = (1 - in.s()) * w;
                 priorTerm[c] = in.s() * w * (in.prior() == null ? 1.0 / k : in.prior()[c]);
-                mass += priorTerm[c];
             }
-            priorMass = mass;
+            priorMass = mass(priorTerm, k);
             priorRows = kernel.priorRows(this);
             priorInEveryClass = Arrays.stream(priorTerm, 0, k).allMatch(term -> term != 0);
             weighted = in.classWeights() != null;
             chunkRows = roundUp(Math.max(1, CHUNK_ELEMENTS / k), tileRows);
             chunks = (n + chunkRows - 1) / chunkRows;
+            blocks = columnBlocks(kernel, n, k, z, rowMajor);
             kept = output == Output.GRADIENT && ScoreMemo.fits(this) ? kernel.memo.prepare(this) : null;
             score = output != Output.GRADIENT || kept != null;
+            stageOffset = z.offset;
+            recordsLabels = kept != null;
+            writes = true;
+        }
+
+        /**
+         * Columns {@code [from, to)} of the parent's call, as one tile of all its rows: the job of a column block
+         * ({@link #runBlocks}). It stages the logits it reads into the parent's memo entry, which records the labels
+         * itself.
+         */
+        private Job(Job parent, int from, int to) {
+            kernel = parent.kernel;
+            n = parent.n;
+            k = to - from;
+            z = new Array(parent.z, from);
+            y = parent.y == null ? null : new Array(parent.y, from);
+            rowMajor = false;
+            floatTile = z.floats != null && kernel.floatTiles(k, false);
+            paddedK = k;
+            tileRows = roundUp(n, 2 * kernel.lanes());
+            if (parent.classes == null) {
+                classes = null;
+            } else { // a row whose class is in another block has no entry here
+                classes = new int[n];
+                for (int r = 0; r < n; r++) {
+                    int c = parent.classes[r];
+                    classes[r] = c >= from && c < to ? c - from : -1;
+                }
+            }
+            mask = parent.mask;
+            labelScale = Arrays.copyOfRange(parent.labelScale, from, to);
+            priorTerm = Arrays.copyOfRange(parent.priorTerm, from, to);
+            priorMass = mass(priorTerm, k);
+            priorRows = kernel.priorRows(this);
+            priorInEveryClass = Arrays.stream(priorTerm).allMatch(term -> term != 0);
+            weighted = parent.weighted;
+            chunkRows = tileRows;
+            chunks = 1;
+            blocks = 0;
+            kept = parent.kept;
+            score = false; // the losses are the merged rows'
+            stageOffset = parent.z.offset;
+            recordsLabels = false;
+            writes = false;
+            g = parent.g == null ? null : new Array(parent.g, from);
+        }
+
+        /** {@code Σ terms[0..k)}, in order. */
+        private static double mass(double[] terms, int k) {
+            double mass = 0;
+            for (int c = 0; c < k; c++) {
+                mass += terms[c];
+            }
+            return mass;
+        }
+
+        /**
+         * {@link #BLOCKS} for a call run in column blocks, else 0 (row chunks): FLOAT 'f'-order logits, whose columns
+         * are contiguous (row chunks read each column's share of a chunk as a run of its own, two threads' runs
+         * interleaved: at [256,1000] 125-150 us a pair more than the same bytes in memory order, {@code TrafficFloor}),
+         * large enough to split, small enough that a tile of all rows per block stays in the caches
+         * ({@link #MAX_BLOCK_ELEMENTS}), and blocks of at least {@link #ENTRY_CLASSES} classes (labels scanned as
+         * entries) that the kernel keeps as float tiles. Fixed by the shape alone.
+         */
+        private static int columnBlocks(CpuSoftmaxXent kernel, int n, int k, Array z, boolean rowMajor) {
+            boolean columnsContiguous = z.rowStride == 1 && z.colStride == n;
+            long elements = (long) n * k;
+            int blockClasses = k / BLOCKS;
+            return columnsContiguous && !rowMajor && z.floats != null && elements >= kernel.parallelThreshold()
+                    && elements <= MAX_BLOCK_ELEMENTS && blockClasses >= ENTRY_CLASSES
+                    && kernel.floatTiles(blockClasses, false) ? BLOCKS : 0;
         }
 
         /**
@@ -395,8 +504,12 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * {@link #run}.
          */
         Helper[] startHelpers() {
+            return startHelpers(blocks > 0 ? blocks : chunks);
+        }
+
+        private Helper[] startHelpers(int parts) {
             int runs = (long) n * k >= kernel.parallelThreshold()
-                    ? Math.min(chunks, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
+                    ? Math.min(parts, ForkJoinPool.getCommonPoolParallelism() + 1) : 1;
             Helper[] helpers = new Helper[runs - 1];
             int started = 0;
             try {
@@ -420,6 +533,22 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             try { // whatever fails, the helpers are given work (they wait for it) and finished
                 rowLoss = rows == null ? null : new Array(rows);
                 g = gradient == null ? null : new Array(gradient);
+            } catch (RuntimeException | Error e) {
+                Helper.finish(helpers, e);
+            }
+            if (blocks > 0) {
+                double total = runBlocks(helpers);
+                if (!Double.isNaN(total)) {
+                    kernel.blockCalls.increment();
+                    return total;
+                }
+                kernel.blockFallbacks.increment();
+                if (kept != null) { // the row chunks stage the logits again
+                    kept.prepare(this);
+                }
+                helpers = startHelpers(chunks);
+            }
+            try {
                 partial = new double[chunks];
                 double[] sums = partial;
                 // runs taking the next chunk as they are free, each borrowing a scratch tile at its first chunk (a pool
@@ -483,6 +612,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     }
                 }
                 double mass = t.mass[r] + priorMass;
+                // loss() and factor() written out: C2 inlines nothing more into this method (with the calls, or the
+                // entries' loop above as a method, [2048,10] calls were 1.15x slower)
                 if (score) {
                     double loss = m == 0 ? 0 : m * (t.loss[r] * mass - t.dot[r]);
                     t.loss[r] = loss;
@@ -490,34 +621,221 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 }
                 t.factor[r] = m * (weighted ? mass : 1) / t.sum[r]; // p's factor on e^(z - M)
             }
-            if (g != null) {
-                // padding rows of a column-major tile: their factor is finite (their logits are 0) and their m is 0
-                Arrays.fill(t.factor, t.rows, t.factor.length, 0);
-                kernel.gradient(t, this);
-                for (int r = 0; r < t.rows; r++) {
-                    for (int e = t.entryStart[r]; e < t.entryStart[r + 1]; e++) {
-                        int c = t.entryClass[e];
-                        int at = t.at(r, c);
-                        double entryPart = t.m[r] * labelScale[c] * t.entryValue[e];
-                        if (t.zf == null) {
-                            t.g[at] -= entryPart;
-                        } else { // from e^x in double: the float written has been rounded
-                            double ex = kernel.floatTileExps() ? t.g[at]
-                                    : ScalarSoftmaxXent.exp(t.zf[at] - t.max[r], true);
-                            t.floats[at] = (float) (ex * t.factor[r] - t.m[r] * priorTerm[c] - entryPart);
-                        }
-                    }
-                }
-                if (t.zf == null) {
-                    t.store(g, t.g, start);
-                } else {
-                    t.storeFloats(g, start);
-                }
+            if (g != null && writes) {
+                gradient(t, start);
             }
             if (rowLoss != null) {
                 t.copyOut(rowLoss, start, t.loss, 0, t.rows);
             }
             return total;
+        }
+
+        /** A row's loss {@code m·(log(Σ e^x)·mass - dot)}, 0 where m is (a masked row's values may be anything). */
+        private static double loss(double m, double logSum, double mass, double dot) {
+            return m == 0 ? 0 : m * (logSum * mass - dot);
+        }
+
+        /** A row's factor on e^(z - M) in the gradient: {@code m·(weighted ? mass : 1)/Σ e^x}. */
+        private double factor(double m, double mass, double sum) {
+            return m * (weighted ? mass : 1) / sum;
+        }
+
+        /** The tile's gradient from its rows' factors, into rows {@code [start, start + rows)} of {@link #g}. */
+        private void gradient(Tile t, int start) {
+            // padding rows of a column-major tile: their factor is finite (their logits are 0) and their m is 0
+            Arrays.fill(t.factor, t.rows, t.factor.length, 0);
+            kernel.gradient(t, this);
+            for (int r = 0; r < t.rows; r++) {
+                for (int e = t.entryStart[r]; e < t.entryStart[r + 1]; e++) {
+                    int c = t.entryClass[e];
+                    int at = t.at(r, c);
+                    double entryPart = t.m[r] * labelScale[c] * t.entryValue[e];
+                    if (t.zf == null) {
+                        t.g[at] -= entryPart;
+                    } else { // from e^x in double: the float written has been rounded
+                        double ex = kernel.floatTileExps() ? t.g[at]
+                                : ScalarSoftmaxXent.exp(t.zf[at] - t.max[r], true);
+                        t.floats[at] = (float) (ex * t.factor[r] - t.m[r] * priorTerm[c] - entryPart);
+                    }
+                }
+            }
+            if (t.zf == null) {
+                t.store(g, t.g, start);
+            } else {
+                t.storeFloats(g, start);
+            }
+        }
+
+        /**
+         * The call in {@link #blocks} column blocks, each a tile of all rows and its columns: the runs take blocks as
+         * they are free and sum them (each row shifted by its max within the block, M_b); once every block is summed,
+         * the caller merges each row's sums in block order, {@code M = max M_b}, {@code Σ e^(z - M) = Σ_b
+         * S_b·e^(M_b - M)}, {@code dot = Σ_b dot_b + (M_b - M)·mass_b} (mass_b: the block's share of {@code Σ w t}),
+         * and each run writes its blocks' gradient with the row's factor times {@code e^(M_b - M)}. Returns the summed
+         * loss, or NaN (nothing written) if a row has an infinite or NaN logit: the row chunks compute those term by
+         * term.
+         */
+        private double runBlocks(Helper[] helpers) {
+            Job[] parts = new Job[blocks];
+            for (int b = 0; b < blocks; b++) {
+                parts[b] = new Job(this, b * k / blocks, (b + 1) * k / blocks);
+            }
+            Tile[] tiles = new Tile[blocks];
+            AtomicInteger next = new AtomicInteger();
+            AtomicInteger summed = new AtomicInteger();
+            AtomicInteger state = new AtomicInteger(SUMMING);
+            double[] result = new double[1];
+            Runnable caller = () -> result[0] = blocksRun(parts, tiles, next, summed, state, true);
+            Runnable helper = () -> blocksRun(parts, tiles, next, summed, state, false);
+            Throwable failed = null;
+            try {
+                for (Helper h : helpers) {
+                    h.give(helper);
+                }
+                caller.run();
+            } catch (RuntimeException | Error e) {
+                failed = e;
+            }
+            Helper.finish(helpers, failed);
+            return result[0];
+        }
+
+        private static final int SUMMING = 0;
+        private static final int MERGED = 1;
+        private static final int STOPPED = 2;
+
+        /**
+         * One run's share of {@link #runBlocks}: sums the blocks it takes, then (the caller) merges the rows or (a
+         * helper) waits for the merge, then writes its blocks' gradient. A run that fails stops the others.
+         */
+        private double blocksRun(Job[] parts, Tile[] tiles, AtomicInteger next, AtomicInteger summed,
+                AtomicInteger state, boolean merges) {
+            int[] mine = new int[blocks];
+            int taken = 0;
+            double total = Double.NaN;
+            try {
+                for (int b; state.get() == SUMMING && (b = next.getAndIncrement()) < blocks; ) {
+                    mine[taken++] = b;
+                    tiles[b] = Tile.borrow(parts[b]);
+                    parts[b].tile(tiles[b], 0, n); // its sums only
+                    summed.incrementAndGet();
+                }
+                if (merges) {
+                    for (int spins = 0; summed.get() < blocks && state.get() == SUMMING; spins++) {
+                        Helper.pause(spins);
+                    }
+                    if (state.get() != SUMMING) {
+                        return Double.NaN; // a helper failed: finish rethrows its failure
+                    }
+                    total = merge(parts, tiles);
+                    state.set(Double.isNaN(total) ? STOPPED : MERGED);
+                } else {
+                    // the caller merges from this run's tiles: they stay out of the pool until it has
+                    for (int spins = 0; taken > 0 && state.get() == SUMMING; spins++) {
+                        Helper.pause(spins);
+                    }
+                }
+                if (state.get() == MERGED && g != null) {
+                    for (int i = 0; i < taken; i++) {
+                        parts[mine[i]].gradient(tiles[mine[i]], 0);
+                    }
+                }
+                return total;
+            } catch (RuntimeException | Error e) {
+                state.set(STOPPED);
+                throw e;
+            } finally {
+                for (int i = 0; i < taken; i++) {
+                    Tile t = tiles[mine[i]];
+                    if (t != null) {
+                        if (kept != null) {
+                            kept.countStaged(t.stagedLogits, 0);
+                        }
+                        Tile.giveBack(t);
+                    }
+                }
+            }
+        }
+
+        /**
+         * Merges the blocks' row sums (see {@link #runBlocks}) into each row's loss (summed in row order, the total
+         * returned) and each block's gradient factors; records one-hot labels for the memo. NaN if a row's block
+         * sums are not all finite.
+         */
+        private double merge(Job[] parts, Tile[] tiles) {
+            Tile first = tiles[0];
+            double total = 0;
+            for (int r = 0; r < n; r++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (Tile t : tiles) {
+                    if (!(Double.isFinite(t.max[r]) && Double.isFinite(t.sum[r]) && Double.isFinite(t.dot[r]))) {
+                        return Double.NaN;
+                    }
+                    max = Math.max(max, t.max[r]);
+                }
+                double sum = 0;
+                double dot = 0;
+                double labelMass = 0;
+                for (int b = 0; b < blocks; b++) {
+                    Tile t = tiles[b];
+                    double shift = t.max[r] - max;
+                    double scale = shift == 0 ? 1 : Math.exp(shift); // e^(M_b - M), kept in the factor meanwhile
+                    t.factor[r] = scale;
+                    sum += t.sum[r] * scale;
+                    dot += t.dot[r] + shift * (t.mass[r] + parts[b].priorMass);
+                    labelMass += t.mass[r];
+                }
+                double mass = labelMass + priorMass;
+                double m = first.m[r];
+                double loss = loss(m, Math.log(sum), mass, dot);
+                first.loss[r] = loss;
+                total += loss;
+                double factor = factor(m, mass, sum);
+                for (Tile t : tiles) {
+                    t.factor[r] = m == 0 ? 0 : factor * t.factor[r];
+                }
+            }
+            if (rowLoss != null) {
+                first.copyOut(rowLoss, 0, first.loss, 0, n);
+            }
+            if (kept != null && y != null) {
+                recordLabels(parts, tiles);
+            }
+            return total;
+        }
+
+        /**
+         * One-hot dense labels into the memo entry, as the row chunks' tiles record them ({@link Tile#recordLabels}):
+         * each row's one entry, found in whichever block holds it, or class -1; nothing if a row has more.
+         */
+        private void recordLabels(Job[] parts, Tile[] tiles) {
+            for (Tile t : tiles) {
+                if (t.y != null) {
+                    return; // a block whose labels were laid out as a tile: too many entries
+                }
+            }
+            for (int r = 0; r < n; r++) {
+                int entries = 0;
+                for (Tile t : tiles) {
+                    entries += t.entryStart[r + 1] - t.entryStart[r];
+                }
+                if (entries > 1) {
+                    return;
+                }
+            }
+            for (int r = 0; r < n; r++) {
+                int cls = -1;
+                long bits = 0;
+                for (int b = 0; b < blocks; b++) {
+                    Tile t = tiles[b];
+                    if (t.entryStart[r + 1] > t.entryStart[r]) {
+                        cls = b * k / blocks + t.entryClass[t.entryStart[r]];
+                        bits = y.bits(y.offset + r * y.rowStride + cls * y.colStride);
+                    }
+                }
+                kept.recordLabel(r, cls, bits);
+            }
+            kept.countStaged(0, n);
         }
     }
 
@@ -616,7 +934,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             }
         }
 
-        private static void pause(int spins) {
+        static void pause(int spins) {
             if (spins < SPINS) {
                 Thread.onSpinWait();
             } else {
@@ -634,8 +952,11 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * concurrent calls never share one; softly held, so the collector may take them back.
          */
         private static final ConcurrentLinkedDeque<SoftReference<Tile>> FREE = new ConcurrentLinkedDeque<>();
-        /** Tiles kept at most: one per thread of a parallel call, and one for a concurrent caller. */
-        private static final int KEPT = ForkJoinPool.getCommonPoolParallelism() + 2;
+        /**
+         * Tiles kept at most: one per thread of a parallel call and one for a concurrent caller, or a call's column
+         * blocks (of up to two geometries: blocks differ by a class at most).
+         */
+        private static final int KEPT = ForkJoinPool.getCommonPoolParallelism() + 2 + BLOCKS;
 
         Job job;
         /** Rows of the tile laid out (a multiple of the lanes in a column-major tile). */
@@ -740,13 +1061,16 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /** A kept tile of the job's geometry (its scratch is reused as it is), else a new one. */
         static Tile borrow(Job job) {
-            for (SoftReference<Tile> ref; (ref = FREE.pollFirst()) != null; ) {
+            for (SoftReference<Tile> ref : FREE) {
                 Tile kept = ref.get();
-                if (kept != null && kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
+                if (kept == null) {
+                    FREE.removeFirstOccurrence(ref);
+                } else if (kept.capacity == job.tileRows && kept.k == job.k && kept.paddedK == job.paddedK
                         && kept.rowStep == (job.rowMajor ? job.paddedK : 1)
                         && kept.colStep == (job.rowMajor ? 1 : job.tileRows) // at K = 1 both layouts step rows by 1
                         && (kept.zf != null) == job.floatTile // and the scratch of the job's kernel (they share)
-                        && (kept.g != null) == (!job.floatTile || job.kernel.floatTileExps())) {
+                        && (kept.g != null) == (!job.floatTile || job.kernel.floatTileExps())
+                        && FREE.removeFirstOccurrence(ref)) { // not taken by another thread meanwhile
                     kept.job = job;
                     kept.stagedLogits = 0;
                     kept.recordedLabelRows = 0;
@@ -756,11 +1080,12 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             return new Tile(job);
         }
 
-        /** Keeps the tile for the next run (another geometry's tiles were dropped by {@link #borrow}). */
+        /** Keeps the tile for the next runs, the least recently kept dropped beyond {@link #KEPT}. */
         static void giveBack(Tile tile) {
             tile.job = null;
-            if (FREE.size() < KEPT) {
-                FREE.addFirst(new SoftReference<>(tile));
+            FREE.addFirst(new SoftReference<>(tile));
+            while (FREE.size() > KEPT) {
+                FREE.pollLast();
             }
         }
 
@@ -802,7 +1127,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 y = denseY();
                 Arrays.fill(y, 0);
                 for (int r = 0; r < count; r++) {
-                    if (m[r] != 0) {
+                    if (m[r] != 0 && j.classes[start + r] >= 0) { // -1: the class is in another column block
                         y[at(r, j.classes[start + r])] = 1;
                     }
                 }
@@ -811,7 +1136,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 int e = 0;
                 for (int r = 0; r < count; r++) {
                     entryStart[r] = e;
-                    if (m[r] != 0) {
+                    if (m[r] != 0 && j.classes[start + r] >= 0) { // -1: the class is in another column block
                         entryClass[e] = j.classes[start + r];
                         entryValue[e++] = 1;
                     }
@@ -829,7 +1154,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         private void loadLabels(int start) {
             if (job.k >= ENTRY_CLASSES && scanned(start)) {
                 y = null;
-                if (job.kept != null) {
+                if (job.recordsLabels) {
                     recordLabels(start);
                 }
                 return;
@@ -1067,7 +1392,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          */
         private void staged(Array a, int at, float[] src, int from, int len) {
             if (a == job.z && job.kept != null) {
-                job.kept.stage(at - a.offset, src, from, len);
+                job.kept.stage(at - job.stageOffset, src, from, len);
                 stagedLogits += len;
             }
         }
@@ -1179,6 +1504,16 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         final int offset;
         final int rowStride;
         final int colStride;
+
+        /** Columns from {@code column} on of {@code a} (a column block of an [N,K] array). */
+        Array(Array a, int column) {
+            bytes = a.bytes;
+            floats = a.floats;
+            doubles = a.doubles;
+            offset = a.offset + column * a.colStride;
+            rowStride = a.rowStride;
+            colStride = a.colStride;
+        }
 
         Array(INDArray array) {
             bytes = nio(array);

@@ -478,12 +478,137 @@ class CpuSoftmaxXentTest {
         assertEquals(Nd4j.zeros(DataType.FLOAT, 4, 3), both.gradient());
     }
 
+    // ---- column blocks ----------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> blockCases() {
+        Stream.Builder<Arguments> out = Stream.builder();
+        for (String form : List.of("indices", "one-hot", "one-hot 'f'", "soft")) {
+            for (boolean masked : new boolean[] {false, true}) {
+                for (boolean weighted : new boolean[] {false, true}) {
+                    out.add(Arguments.of(form, masked, weighted, !weighted));
+                }
+            }
+        }
+        return out.build();
+    }
+
+    /**
+     * FLOAT 'f'-order logits of 1000 classes run in two column blocks whose row sums are merged: rows whose largest
+     * logit is 900 above the rest in one block (the other block's terms vanish), rows 5 above (both blocks count),
+     * offset by 1e4; every label form, mask, class weights and a prior.
+     */
+    @ParameterizedTest(name = "{0} mask={1} weights={2} prior={3}")
+    @MethodSource("blockCases")
+    void columnBlocksMergeTheRowsExactly(String form, boolean masked, boolean weighted, boolean customPrior) {
+        int n = 300;
+        int k = 1000;
+        INDArray z = logits(DataType.FLOAT, n, k, 1e4, 51);
+        for (int r = 0; r < n; r++) {
+            int c = r % 2 == 0 ? k - 1 : r % 7;
+            z.putScalar(r, c, z.getDouble(r, c) + (r % 3 == 0 ? 900 : r % 3 == 1 ? 5 : 0));
+        }
+        z = z.dup('f');
+        INDArray idx = indices(n, k, DataType.INT32);
+        INDArray oneHot = oneHot(idx, k, DataType.FLOAT);
+        INDArray labels = switch (form) {
+            case "indices" -> idx;
+            case "one-hot" -> oneHot;
+            case "one-hot 'f'" -> oneHot.dup('f');
+            default -> oneHot.mul(0.7).addi(0.3 / k); // no zero: laid out as label tiles
+        };
+        INDArray mask = masked ? Nd4j.ones(DataType.FLOAT, n, 1).putScalar(4, 0).putScalar(n - 1, 0) : null;
+        double[] weights = weighted ? new double[k] : null;
+        double[] prior = customPrior ? new double[k] : null;
+        for (int c = 0; c < k; c++) {
+            if (weighted) {
+                weights[c] = 0.5 + (c % 5) * 0.25;
+            }
+            if (customPrior) {
+                prior[c] = (1 + c % 3) / (2.0 * k);
+            }
+        }
+        long before = ((CpuSoftmaxXent) kernel).blockCalls();
+        assertMatchesHand(labels, form.equals("indices"), z, mask, 0.1, weights, prior);
+        assertEquals(inBlocks(k), ((CpuSoftmaxXent) kernel).blockCalls() > before, "ran in column blocks");
+    }
+
+    /**
+     * Whether the kernel runs FLOAT 'f'-order logits of K classes in column blocks: where it keeps blocks of K/2 as
+     * float tiles (the SIMD kernel at 64-bit vectors does not).
+     */
+    private boolean inBlocks(int k) {
+        return ((CpuSoftmaxXent) kernel).floatTiles(k / CpuSoftmaxXent.BLOCKS, false);
+    }
+
+    /**
+     * A row with a -inf logit under a positive target (the prior's) has an infinite loss: the blocks' sums cannot be
+     * merged, and the call runs in row chunks, which compute that row term by term.
+     */
+    @Test
+    void aRowWithAnInfiniteLogitSendsTheCallToRowChunks() {
+        int n = 300;
+        int k = 1000;
+        INDArray z = logits(DataType.FLOAT, n, k, 0, 52).dup('f');
+        z.putScalar(7, 600, Double.NEGATIVE_INFINITY);
+        INDArray idx = indices(n, k, DataType.INT32);
+        double[][] zs = z.castTo(DataType.DOUBLE).toDoubleMatrix();
+        double[][] y = denseLabels(idx, true, n, k, null);
+        long before = ((CpuSoftmaxXent) kernel).blockFallbacks();
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(idx, true, z, null, 0.1, null, null);
+        double[] rows = values(kernel.run(in, SoftmaxXent.Output.ROW_LOSSES).rowLosses());
+        assertEquals(inBlocks(k), ((CpuSoftmaxXent) kernel).blockFallbacks() > before, "sent to row chunks");
+        double[] expectedRows = Hand.rowLosses(zs, y, 0.1, null, null, null);
+        assertEquals(Double.POSITIVE_INFINITY, rows[7], "the row with -inf under a positive target");
+        rows[7] = 0;
+        expectedRows[7] = 0;
+        assertClose(expectedRows, rows, 1e-6, 0, "the other rows");
+        assertClose(Nd4j.create(Hand.gradient(zs, y, 0.1, null, null, null)),
+                kernel.run(in, SoftmaxXent.Output.GRADIENT).gradient(), 1e-6, 1e-7, "gradient");
+    }
+
+    /**
+     * In column blocks a gradient call keeps its sum for the score call (one-hot labels recorded row by row from
+     * whichever block holds each row's entry), the same double a score call computes afresh; a label moved to the
+     * other block is computed afresh.
+     */
+    @Test
+    void aScoreAfterAGradientInColumnBlocksTakesItsKeptSum() {
+        int n = 256;
+        int k = 1000;
+        INDArray z = logits(DataType.FLOAT, n, k, 0, 53).dup('f');
+        INDArray labels = oneHot(indices(n, k, DataType.INT32), k, DataType.FLOAT);
+        CpuSoftmaxXent cpu = (CpuSoftmaxXent) kernel;
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(labels, false, z, null, 0.1, null, null);
+        long hits = cpu.memo().hits();
+        long blocks = cpu.blockCalls();
+        kernel.run(in, SoftmaxXent.Output.GRADIENT);
+        assertTrue(cpu.memo().latestOneHot(), "one-hot rows recorded");
+        double kept = kernel.run(in, SoftmaxXent.Output.SCORE).score();
+        assertEquals(hits + 1, cpu.memo().hits(), "the score call took the kept sum");
+        double fresh = kernel.run(in, SoftmaxXent.Output.SCORE).score();
+        assertEquals(hits + 1, cpu.memo().hits(), "nothing kept for a second score call");
+        assertEquals(fresh, kept, "the same double");
+        assertEquals(inBlocks(k) ? blocks + 2 : blocks, cpu.blockCalls(), "the gradient and the fresh score call");
+
+        INDArray moved = labels.dup();
+        int row = 3;
+        int from = (int) indices(n, k, DataType.INT32).getDouble(row, 0);
+        moved.putScalar(row, from, 0).putScalar(row, from < k / 2 ? k - 1 : 0, 1);
+        kernel.run(in, SoftmaxXent.Output.GRADIENT);
+        SoftmaxXent.Inputs other = new SoftmaxXent.Inputs(moved, false, z, null, 0.1, null, null);
+        double changed = kernel.run(other, SoftmaxXent.Output.SCORE).score();
+        assertEquals(hits + 1, cpu.memo().hits(), "a moved label is not the kept one");
+        assertEquals(kernel.run(other, SoftmaxXent.Output.SCORE).score(), changed, "computed afresh");
+        assertFalse(changed == kept, "a different score");
+    }
+
     // ---- parallel ---------------------------------------------------------------------------------------------------
 
     static Stream<Arguments> largeShapes() {
         return Stream.of(Arguments.of(600, 1000, false), Arguments.of(600, 1000, true),
                 Arguments.of(20_000, 10, false), Arguments.of(20_000, 10, true), Arguments.of(70, 3000, true),
-                Arguments.of(300, 3000, false)); // K > 2048: the SIMD kernel's 'f'-order tiles stay 16 rows deep
+                Arguments.of(300, 3000, false), // K > 2048: the SIMD kernel's 'f'-order tiles stay 16 rows deep
+                Arguments.of(300, 1000, false), Arguments.of(300, 1000, true)); // column blocks
     }
 
     @ParameterizedTest(name = "[{0},{1}] sparse={2}")
