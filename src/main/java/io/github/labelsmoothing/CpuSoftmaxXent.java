@@ -537,10 +537,10 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 Helper.finish(helpers, e);
             }
             if (blocks > 0) {
-                double total = runBlocks(helpers);
-                if (!Double.isNaN(total)) {
+                OptionalDouble total = runBlocks(helpers);
+                if (total.isPresent()) {
                     kernel.blockCalls.increment();
-                    return total;
+                    return total.getAsDouble();
                 }
                 kernel.blockFallbacks.increment();
                 if (kept != null) { // the row chunks stage the logits again
@@ -672,37 +672,39 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * the caller merges each row's sums in block order, {@code M = max M_b}, {@code Σ e^(z - M) = Σ_b
          * S_b·e^(M_b - M)}, {@code dot = Σ_b dot_b + (M_b - M)·mass_b} (mass_b: the block's share of {@code Σ w t}),
          * and each run writes its blocks' gradient with the row's factor times {@code e^(M_b - M)}. Returns the summed
-         * loss, or NaN (nothing written) if a row has an infinite or NaN logit: the row chunks compute those term by
+         * loss, or empty (nothing written) if a row has an infinite or NaN logit: the row chunks compute those term by
          * term.
          */
-        private double runBlocks(Helper[] helpers) {
-            Job[] parts = new Job[blocks];
-            for (int b = 0; b < blocks; b++) {
-                parts[b] = new Job(this, b * k / blocks, (b + 1) * k / blocks);
-            }
-            Tile[] tiles = new Tile[blocks];
-            AtomicInteger next = new AtomicInteger();
-            AtomicInteger summed = new AtomicInteger();
+        private OptionalDouble runBlocks(Helper[] helpers) {
             AtomicInteger state = new AtomicInteger(SUMMING);
-            double[] result = new double[1];
-            Runnable caller = () -> result[0] = blocksRun(parts, tiles, next, summed, state, true);
-            Runnable helper = () -> blocksRun(parts, tiles, next, summed, state, false);
+            double[] total = new double[1];
             Throwable failed = null;
-            try {
+            try { // whatever fails, the helpers are given work (they wait for it) and finished
+                Job[] parts = new Job[blocks];
+                for (int b = 0; b < blocks; b++) {
+                    parts[b] = new Job(this, b * k / blocks, (b + 1) * k / blocks);
+                }
+                Tile[] tiles = new Tile[blocks];
+                AtomicInteger next = new AtomicInteger();
+                AtomicInteger summed = new AtomicInteger();
+                Runnable helper = () -> blocksRun(parts, tiles, next, summed, state, false);
                 for (Helper h : helpers) {
                     h.give(helper);
                 }
-                caller.run();
+                total[0] = blocksRun(parts, tiles, next, summed, state, true);
             } catch (RuntimeException | Error e) {
                 failed = e;
             }
             Helper.finish(helpers, failed);
-            return result[0];
+            return state.get() == MERGED ? OptionalDouble.of(total[0]) : OptionalDouble.empty();
         }
 
         private static final int SUMMING = 0;
         private static final int MERGED = 1;
-        private static final int STOPPED = 2;
+        /** A row's block sums could not be merged: the call runs in row chunks. */
+        private static final int UNMERGEABLE = 2;
+        /** A run failed: the others stop, and the call throws its failure. */
+        private static final int STOPPED = 3;
 
         /**
          * One run's share of {@link #runBlocks}: sums the blocks it takes, then (the caller) merges the rows or (a
@@ -727,8 +729,9 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                     if (state.get() != SUMMING) {
                         return Double.NaN; // a helper failed: finish rethrows its failure
                     }
-                    total = merge(parts, tiles);
-                    state.set(Double.isNaN(total) ? STOPPED : MERGED);
+                    OptionalDouble merged = merge(parts, tiles);
+                    total = merged.orElse(Double.NaN);
+                    state.set(merged.isPresent() ? MERGED : UNMERGEABLE);
                 } else {
                     // the caller merges from this run's tiles: they stay out of the pool until it has
                     for (int spins = 0; taken > 0 && state.get() == SUMMING; spins++) {
@@ -759,18 +762,22 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
 
         /**
          * Merges the blocks' row sums (see {@link #runBlocks}) into each row's loss (summed in row order, the total
-         * returned) and each block's gradient factors; records one-hot labels for the memo. NaN if a row's block
-         * sums are not all finite.
+         * returned) and each block's gradient factors; records one-hot labels for the memo. Empty, with nothing
+         * written, if a row's block sums are not all finite.
          */
-        private double merge(Job[] parts, Tile[] tiles) {
+        private OptionalDouble merge(Job[] parts, Tile[] tiles) {
             Tile first = tiles[0];
+            for (int r = 0; r < n; r++) {
+                for (Tile t : tiles) {
+                    if (!(Double.isFinite(t.max[r]) && Double.isFinite(t.sum[r]) && Double.isFinite(t.dot[r]))) {
+                        return OptionalDouble.empty();
+                    }
+                }
+            }
             double total = 0;
             for (int r = 0; r < n; r++) {
                 double max = Double.NEGATIVE_INFINITY;
                 for (Tile t : tiles) {
-                    if (!(Double.isFinite(t.max[r]) && Double.isFinite(t.sum[r]) && Double.isFinite(t.dot[r]))) {
-                        return Double.NaN;
-                    }
                     max = Math.max(max, t.max[r]);
                 }
                 double sum = 0;
@@ -801,7 +808,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             if (kept != null && y != null) {
                 recordLabels(parts, tiles);
             }
-            return total;
+            return OptionalDouble.of(total);
         }
 
         /**

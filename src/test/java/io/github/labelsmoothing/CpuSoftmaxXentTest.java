@@ -9,10 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
@@ -541,6 +545,53 @@ class CpuSoftmaxXentTest {
     }
 
     /**
+     * Blocks of 500 and 501 classes (K = 1001) over 100 rows (the SIMD kernel reads such short columns element by
+     * element, unstaged), with class weights and a prior together and a masked row.
+     */
+    @ParameterizedTest(name = "sparse={0}")
+    @ValueSource(booleans = {true, false})
+    void columnBlocksOfUnequalWidthOverFewRows(boolean sparse) {
+        int n = 100;
+        int k = 1001;
+        INDArray z = logits(DataType.FLOAT, n, k, 1e3, 54).dup('f');
+        INDArray idx = indices(n, k, DataType.INT32);
+        double[] weights = new double[k];
+        double[] prior = new double[k];
+        for (int c = 0; c < k; c++) {
+            weights[c] = 0.25 + (c % 4) * 0.5;
+            prior[c] = (1 + c % 5) / (3.0 * k);
+        }
+        INDArray mask = Nd4j.ones(DataType.FLOAT, n, 1).putScalar(17, 0);
+        long before = ((CpuSoftmaxXent) kernel).blockCalls();
+        assertMatchesHand(sparse ? idx : oneHot(idx, k, DataType.FLOAT), sparse, z, mask, 0.2, weights, prior);
+        assertEquals(inBlocks(k), ((CpuSoftmaxXent) kernel).blockCalls() > before, "ran in column blocks");
+    }
+
+    /** Two threads calling at once share the kept tiles' pool: every call gives the bits of a call alone. */
+    @Test
+    void concurrentCallsInColumnBlocksGiveTheBitsOfACallAlone() throws InterruptedException, ExecutionException {
+        int n = 256;
+        int k = 1000;
+        INDArray z = logits(DataType.FLOAT, n, k, 0, 55).dup('f');
+        INDArray labels = oneHot(indices(n, k, DataType.INT32), k, DataType.FLOAT);
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(labels, false, z, null, 0.1, null, null);
+        SoftmaxXent.Result alone = kernel.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<SoftmaxXent.Result>> results = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                results.add(threads.submit(() -> kernel.run(in, SoftmaxXent.Output.SCORE_AND_GRADIENT)));
+            }
+            for (Future<SoftmaxXent.Result> result : results) {
+                assertEquals(alone.score(), result.get().score(), "total");
+                assertEquals(alone.gradient(), result.get().gradient(), "gradient");
+            }
+        } finally {
+            threads.shutdown();
+        }
+    }
+
+    /**
      * A row with a -inf logit under a positive target (the prior's) has an infinite loss: the blocks' sums cannot be
      * merged, and the call runs in row chunks, which compute that row term by term.
      */
@@ -564,6 +615,27 @@ class CpuSoftmaxXentTest {
         assertClose(expectedRows, rows, 1e-6, 0, "the other rows");
         assertClose(Nd4j.create(Hand.gradient(zs, y, 0.1, null, null, null)),
                 kernel.run(in, SoftmaxXent.Output.GRADIENT).gradient(), 1e-6, 1e-7, "gradient");
+    }
+
+    /**
+     * A gradient call sent from column blocks to row chunks (a row's infinite loss) still keeps its sum, staged again
+     * by the row chunks, for the score call that follows: the same double as a score computed afresh.
+     */
+    @Test
+    void aGradientCallSentToRowChunksKeepsItsSumForTheScore() {
+        int n = 256;
+        int k = 1000;
+        INDArray z = logits(DataType.FLOAT, n, k, 0, 56).dup('f');
+        z.putScalar(9, 700, Double.NEGATIVE_INFINITY);
+        INDArray labels = oneHot(indices(n, k, DataType.INT32), k, DataType.FLOAT);
+        CpuSoftmaxXent cpu = (CpuSoftmaxXent) kernel;
+        SoftmaxXent.Inputs in = new SoftmaxXent.Inputs(labels, false, z, null, 0.1, null, null);
+        long hits = cpu.memo().hits();
+        kernel.run(in, SoftmaxXent.Output.GRADIENT);
+        double kept = kernel.run(in, SoftmaxXent.Output.SCORE).score();
+        assertEquals(hits + 1, cpu.memo().hits(), "the score call took the kept sum");
+        assertEquals(kernel.run(in, SoftmaxXent.Output.SCORE).score(), kept, "the same double as a fresh score");
+        assertEquals(Double.POSITIVE_INFINITY, kept, "the row with -inf under a positive target");
     }
 
     /**
