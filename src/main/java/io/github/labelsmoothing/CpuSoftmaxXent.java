@@ -376,15 +376,14 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          * has none.
          */
         final int blocks;
-        /** The element of {@link #z} that index 0 of the memo entry's copy is ({@link Tile#staged}). */
-        final int stageOffset;
-        /** Whether the tiles record one-hot label rows in {@link #kept} (a column block's job does not). */
-        final boolean recordsLabels;
         /**
-         * Whether {@link #tile} writes the gradient (a column block's job sums its tiles only: its gradient waits for
-         * the merge of the rows' sums, {@link #runBlocks}).
+         * The call's job: this one, or the job whose column block this is. A block's job sums its tile only (its
+         * gradient waits for the merge of the rows' sums, {@link #runBlocks}), stages the logits into the call's memo
+         * entry at the call's offsets and records no labels (the merge does).
          */
-        final boolean writes;
+        final Job whole;
+        /** The first of the call's classes in this job (a column block's; else 0). */
+        final int from;
         /** The outputs, set by {@link #run} (its helpers see them through {@link Helper#give}). */
         Array rowLoss;
         Array g;
@@ -425,9 +424,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             blocks = columnBlocks(kernel, n, k, z, rowMajor);
             kept = output == Output.GRADIENT && ScoreMemo.fits(this) ? kernel.memo.prepare(this) : null;
             score = output != Output.GRADIENT || kept != null;
-            stageOffset = z.offset;
-            recordsLabels = kept != null;
-            writes = true;
+            whole = this;
+            from = 0;
         }
 
         /**
@@ -466,9 +464,8 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
             blocks = 0;
             kept = parent.kept;
             score = false; // the losses are the merged rows'
-            stageOffset = parent.z.offset;
-            recordsLabels = false;
-            writes = false;
+            whole = parent;
+            this.from = from;
             g = parent.g == null ? null : new Array(parent.g, from);
         }
 
@@ -621,7 +618,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 }
                 t.factor[r] = m * (weighted ? mass : 1) / t.sum[r]; // p's factor on e^(z - M)
             }
-            if (g != null && writes) {
+            if (g != null && whole == this) {
                 gradient(t, start);
             }
             if (rowLoss != null) {
@@ -799,7 +796,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 total += loss;
                 double factor = factor(m, mass, sum);
                 for (Tile t : tiles) {
-                    t.factor[r] = m == 0 ? 0 : factor * t.factor[r];
+                    t.factor[r] *= factor; // 0 for a masked row (m = 0)
                 }
             }
             if (rowLoss != null) {
@@ -836,7 +833,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
                 for (int b = 0; b < blocks; b++) {
                     Tile t = tiles[b];
                     if (t.entryStart[r + 1] > t.entryStart[r]) {
-                        cls = b * k / blocks + t.entryClass[t.entryStart[r]];
+                        cls = parts[b].from + t.entryClass[t.entryStart[r]];
                         bits = y.bits(y.offset + r * y.rowStride + cls * y.colStride);
                     }
                 }
@@ -1161,7 +1158,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
         private void loadLabels(int start) {
             if (job.k >= ENTRY_CLASSES && scanned(start)) {
                 y = null;
-                if (job.recordsLabels) {
+                if (job.kept != null && job.whole == job) {
                     recordLabels(start);
                 }
                 return;
@@ -1399,7 +1396,7 @@ abstract class CpuSoftmaxXent implements SoftmaxXent {
          */
         private void staged(Array a, int at, float[] src, int from, int len) {
             if (a == job.z && job.kept != null) {
-                job.kept.stage(at - job.stageOffset, src, from, len);
+                job.kept.stage(at - job.whole.z.offset, src, from, len);
                 stagedLogits += len;
             }
         }
